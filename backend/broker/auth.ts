@@ -1,0 +1,63 @@
+/**
+ * Vehicle authentication for the broker: username = vehicle id, password = its provisioned
+ * secret, checked against the stored scrypt hash. A verified secret is remembered (as a SHA-256
+ * digest, never in clear) so reconnect storms cost one scrypt per vehicle, not one per
+ * connection; the stored row is still read on every connect so revocation takes effect at once.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { Store } from '../store/types.ts'
+import { verifySecret } from '../vehicles/credentials.ts'
+import { isVehicleId } from './topics.ts'
+
+/** Result of an authentication attempt. */
+export type AuthResult = { ok: true } | { ok: false; reason: 'unknown' | 'revoked' | 'bad-secret' | 'bad-username' }
+
+const digest = (b: string | Uint8Array) => createHash('sha256').update(b).digest()
+
+/** Checks vehicle credentials and keeps the set of revoked vehicles. */
+export class VehicleAuthenticator {
+  private readonly verified = new Map<string, { hash: string; digest: Buffer }>()
+  private revoked = new Set<string>()
+
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Verifies a vehicle's credentials.
+   * @example const r = await auth.verify('veh-1', Buffer.from(secret)) // { ok: true }
+   */
+  async verify(vehicleId: string, password: Uint8Array | string | undefined): Promise<AuthResult> {
+    if (!isVehicleId(vehicleId)) return { ok: false, reason: 'bad-username' }
+    const row = await this.store.getVehicle(vehicleId)
+    if (!row) return { ok: false, reason: 'unknown' }
+    if (row.status !== 'active') {
+      this.revoked.add(vehicleId)
+      return { ok: false, reason: 'revoked' }
+    }
+    const secret = password ?? ''
+    const d = digest(secret)
+    const cached = this.verified.get(vehicleId)
+    if (cached && cached.hash === row.secretHash && timingSafeEqual(cached.digest, d)) return { ok: true }
+    if (!(await verifySecret(secret, row.secretHash))) return { ok: false, reason: 'bad-secret' }
+    this.verified.set(vehicleId, { hash: row.secretHash, digest: d })
+    return { ok: true }
+  }
+
+  /** True when the vehicle is known to be revoked (refreshed by refresh()). */
+  isRevoked(vehicleId: string): boolean {
+    return this.revoked.has(vehicleId)
+  }
+
+  /** Marks a vehicle revoked now and forgets its verified secret. */
+  markRevoked(vehicleId: string): void {
+    this.revoked.add(vehicleId)
+    this.verified.delete(vehicleId)
+  }
+
+  /** Reloads the revoked set from the store (revocations made by another process). */
+  async refresh(): Promise<string[]> {
+    const revoked = (await this.store.listVehicles({ status: 'revoked' })).map((v) => v.vehicleId)
+    this.revoked = new Set(revoked)
+    for (const id of revoked) this.verified.delete(id)
+    return revoked
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * SQLite schema of the embedded store, applied in order; `meta.schema_version` says how far a
+ * file has come. Append migrations, never edit one that shipped.
+ */
+
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- Every ingested export record (dedupe key + audit body). Metadata only.
+  CREATE TABLE records (
+    vehicle_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    exported_ms INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    body BLOB,
+    PRIMARY KEY (vehicle_id, record_id)
+  );
+  CREATE INDEX records_year ON records (year, exported_ms);
+
+  -- Yearly distinct sets: a member is in a set at most once, so it counts at most once.
+  CREATE TABLE members (
+    year INTEGER NOT NULL,
+    counter TEXT NOT NULL,
+    category TEXT NOT NULL,
+    member TEXT NOT NULL,
+    PRIMARY KEY (year, counter, category, member)
+  ) WITHOUT ROWID;
+  CREATE INDEX members_by_member ON members (year, counter, member);
+
+  -- Yearly totals: distinct-set sizes and sums, moved in the transaction that changes them.
+  CREATE TABLE totals (
+    year INTEGER NOT NULL,
+    counter TEXT NOT NULL,
+    category TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (year, counter, category)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE vehicles (
+    vehicle_id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    label TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL,
+    revoked_ms INTEGER,
+    last_seen_ms INTEGER
+  );
+
+  CREATE TABLE filings (
+    filing_id TEXT PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    reference TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    purposes TEXT NOT NULL,
+    valid_from_ms INTEGER NOT NULL,
+    valid_until_ms INTEGER NOT NULL,
+    exemption INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL
+  );
+
+  CREATE TABLE incidents (
+    vehicle_id TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    detected_ms INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    payload_id TEXT NOT NULL,
+    reason_code TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (vehicle_id, incident_id)
+  );
+  CREATE INDEX incidents_received ON incidents (received_ms);
+
+  -- One monotonic sequence for fleet and vehicle policies.
+  CREATE TABLE policies (
+    version INTEGER PRIMARY KEY,
+    vehicle_id TEXT NOT NULL,
+    issued_ms INTEGER NOT NULL,
+    held_categories TEXT NOT NULL,
+    signed BLOB NOT NULL
+  );
+  CREATE INDEX policies_vehicle ON policies (vehicle_id, version);
+
+  CREATE TABLE leases (
+    lease_id TEXT PRIMARY KEY,
+    vehicle_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    new_persons INTEGER NOT NULL,
+    new_sensitive_persons INTEGER NOT NULL,
+    vehicle_categories TEXT NOT NULL,
+    issued_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    outstanding_until_ms INTEGER NOT NULL
+  );
+  CREATE INDEX leases_outstanding ON leases (year, outstanding_until_ms);
+  CREATE INDEX leases_vehicle ON leases (vehicle_id, outstanding_until_ms);
+
+  -- Reservations for a known member to join a distinct set (a vehicle's slot in a category).
+  CREATE TABLE slots (
+    year INTEGER NOT NULL,
+    counter TEXT NOT NULL,
+    category TEXT NOT NULL,
+    member TEXT NOT NULL,
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (year, counter, category, member)
+  ) WITHOUT ROWID;
+
+  -- Units of a lease used, per counter: new set members from records that name the lease.
+  CREATE TABLE lease_use (
+    lease_id TEXT NOT NULL,
+    counter TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (lease_id, counter)
+  ) WITHOUT ROWID;
+  `,
+]
