@@ -32,6 +32,16 @@ export function cleanTelemetry(r: Random, n: number): PayloadJson {
     { path: 'Vehicle.OBD.EngineSpeed', timestampMs: t, value: { number: r.int(700, 3000) } },
     { path: 'Vehicle.VehicleIdentification.Model', timestampMs: t, value: { text: 'ID.UNYX 08' } },
     { path: 'Vehicle.VersionVSS.Label', timestampMs: t, value: { text: '5.0-rc.2' } },
+    { path: 'Vehicle.Powertrain.TractionBattery.CurrentVoltage', timestampMs: t, value: { number: 380 + r.int(0, 40) } },
+    { path: 'Vehicle.Powertrain.TractionBattery.CurrentCurrent', timestampMs: t, value: { number: r.int(-200, 200) / 10 } },
+    { path: 'Vehicle.Powertrain.TractionBattery.Temperature.Average', timestampMs: t, value: { number: r.int(15, 40) } },
+    { path: 'Vehicle.Powertrain.Range', timestampMs: t, value: { number: r.int(50000, 500000) } },
+    { path: 'Vehicle.Chassis.Axle.Row1.Wheel.Right.Tire.Pressure', timestampMs: t, value: { number: r.int(220, 260) } },
+    { path: 'Vehicle.Chassis.Axle.Row2.Wheel.Left.Tire.Pressure', timestampMs: t, value: { number: r.int(220, 260) } },
+    { path: 'Vehicle.Chassis.Axle.Row2.Wheel.Right.Tire.Pressure', timestampMs: t, value: { number: r.int(220, 260) } },
+    { path: 'Vehicle.Cabin.HVAC.AmbientAirTemperature', timestampMs: t, value: { number: r.int(18, 26) } },
+    { path: 'Vehicle.Body.Lights.Beam.Low.IsOn', timestampMs: t, value: { boolean: r.bool() } },
+    { path: 'Vehicle.Acceleration.Longitudinal', timestampMs: t, value: { number: r.int(-30, 30) / 10 } },
   ]
   return {
     id: `clean-telemetry-${n}`,
@@ -192,17 +202,21 @@ export function examplePayloads(): { name: string; payload: PayloadJson }[] {
   ]
 }
 
-/** A mixed corpus of ~1 KB payloads (clean and dirty) for benchmarks. */
+/**
+ * A mixed corpus of ~1 KB payloads for benchmarks, in the proportions a fleet produces:
+ * 50 % telemetry, 25 % diagnostics, 15 % OTA reports, and 10 % showcase payloads carrying
+ * planted key material and control instructions (far more than a healthy fleet sends).
+ */
 export function mixedCorpus(count = 1000, seed = 7): PayloadJson[] {
   const r = seeded(seed)
   const examples = examplePayloads().map((e) => e.payload)
   const out: PayloadJson[] = []
   for (let i = 0; i < count; i++) {
-    const k = i % 10
-    if (k < 4) out.push(cleanTelemetry(r, i))
-    else if (k < 6) out.push(cleanDiagnostic(r, i))
-    else if (k < 7) out.push(cleanOta(r, i))
-    else out.push(examples[i % examples.length]!)
+    const k = i % 20
+    if (k < 10) out.push(cleanTelemetry(r, i))
+    else if (k < 15) out.push(cleanDiagnostic(r, i))
+    else if (k < 18) out.push(cleanOta(r, i))
+    else out.push(examples[Math.floor(i / 20 + k) % examples.length]!)
   }
   return out
 }

@@ -84,13 +84,34 @@ function jwkSpans(text: string): { start: number; end: number }[] {
   }
 }
 
-/** True for bytes that are UTF-8 text without NULs (cheap check of the first 512 bytes). */
-function decodeText(bytes: Uint8Array): string | undefined {
-  const n = Math.min(bytes.length, 512)
+/**
+ * The bytes as text when they are UTF-8 without control characters (tab, CR, LF and ESC
+ * allowed), else undefined. Validates by hand: TextDecoder's fatal mode throws on binary,
+ * and a throw costs microseconds on the hot path (UDS exchanges are binary).
+ */
+export function decodeText(bytes: Uint8Array): string | undefined {
+  const n = bytes.length
+  let ascii = true
   for (let i = 0; i < n; i++) {
     const b = bytes[i]!
-    if (b === 0 || (b < 9) || (b > 13 && b < 32 && b !== 27)) return undefined
+    if (b < 0x80) {
+      if (b < 0x20 ? b !== 9 && b !== 10 && b !== 13 && b !== 27 : b === 0x7f) return undefined
+      continue
+    }
+    ascii = false
+    // Multi-byte sequence: lead byte, then continuation bytes 10xxxxxx.
+    let more: number
+    if (b >= 0xc2 && b <= 0xdf) more = 1
+    else if (b >= 0xe0 && b <= 0xef) more = 2
+    else if (b >= 0xf0 && b <= 0xf4) more = 3
+    else return undefined
+    if (i + more >= n) return undefined
+    for (let k = 1; k <= more; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return undefined
+    i += more
   }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, n)
+  if (ascii) return buf.toString('latin1')
+  // Overlong forms and surrogates slip past the quick check; the strict decoder settles them.
   try {
     return utf8.decode(bytes)
   } catch {
