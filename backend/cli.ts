@@ -18,7 +18,7 @@ import type { Command } from 'commander'
 import { AdxError, isAdxError } from '../shared/errors.ts'
 import { loadRulePack } from '../shared/rulepack/load.ts'
 import { VEHICLE_ID_PATTERN } from './broker/topics.ts'
-import { type BackendConfig, loadConfig } from './config.ts'
+import { type BackendConfig, loadConfig, parseConfig } from './config.ts'
 import { describeFiling, filingInput, scopeProblems, toFilingRow } from './filings/input.ts'
 import { startBackend } from './server.ts'
 import { openSqliteStore, type SqliteStore } from './store/sqlite.ts'
@@ -60,6 +60,12 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean)
 
+/** The configuration with the broker replaced by an external one (`--broker URL`). */
+export function withExternalBroker(config: BackendConfig, url: string): BackendConfig {
+  const parsed = parseConfig({ broker: { mode: 'external', url } }, process.cwd()).broker
+  return { ...config, broker: parsed }
+}
+
 /**
  * Registers `backend`, `vehicles` and `filings` on a commander program.
  * @example const program = new Command('adx'); registerBackendCommands(program); await program.parseAsync()
@@ -93,9 +99,11 @@ export function registerBackendCommands(program: Command, io: CliIo = defaultIo)
     .command('backend')
     .description('run the ADX backend (broker, ingest, measure engine, policy publisher, HTTP API)')
     .option('-c, --config <path>', 'backend configuration (YAML)')
+    .option('--broker <url>', 'use an existing MQTT broker (mqtt://host:port) instead of the embedded one')
     .action(
-      run(async (_opts: unknown, cmd: Command) => {
-        const backend = await startBackend(configOf(cmd))
+      run(async (opts: { broker?: string }, cmd: Command) => {
+        const config = configOf(cmd)
+        const backend = await startBackend(opts.broker ? withExternalBroker(config, opts.broker) : config)
         io.out(`${JSON.stringify({ http: backend.http, broker: backend.broker, keyId: backend.signer.keyId })}\n`)
         const sig = await (io.untilSignal ?? untilSignal)()
         io.err(`${sig}: stopping\n`)

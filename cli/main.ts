@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { registerInspectCommand } from '../agent/cli/inspect-command.ts'
+import { registerBackendCommands } from '../backend/cli.ts'
 import { registerDemoCommand } from './demo.ts'
 import { isAdxError } from '../shared/errors.ts'
 import { version } from './version.ts'
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride() // before sub-commands, which inherit it: errors come back to main()
   registerInspectCommand(program)
+  registerBackendCommands(program)
   registerDemoCommand(program)
   return program
 }
