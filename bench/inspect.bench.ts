@@ -5,23 +5,16 @@
  * rounds are reported with min and max. Not a test: nothing fails on timing.
  */
 import { randomBytes } from 'node:crypto'
-import type { InspectPolicy } from '../agent/inspect/policy.ts'
 import { loadInspector } from '../agent/load-inspector.ts'
 import { wire } from '../shared/wire/index.ts'
 import { mixedCorpus } from '../simulator/corpus.ts'
+import { everythingOnFile } from '../simulator/policies.ts'
 import { fmt, machine, percentile, summary } from './stats.ts'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 
-const allFiled: InspectPolicy = {
-  version: 1,
-  filings: (['security-assessment', 'mnr-approval'] as const).map((kind) => ({
-    id: kind, kind, reference: 'r', categories: ['*'], recipients: ['*'], purposes: ['*'], validFromMs: 0, validUntilMs: Number.MAX_SAFE_INTEGER,
-  })),
-  heldCategories: [],
-  ciio: false,
-}
+const allFiled = everythingOnFile
 
 export interface InspectBenchResult {
   payloads: number

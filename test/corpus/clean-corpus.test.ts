@@ -4,17 +4,12 @@
  * identifiers pseudonymised.
  */
 import { describe, expect, it } from 'vitest'
-import type { InspectPolicy } from '../../agent/inspect/policy.ts'
 import { cleanCorpus } from '../../simulator/corpus.ts'
+import { everythingOnFile } from '../../simulator/policies.ts'
 import { abroad, testInspector } from '../helpers/inspector.ts'
 
 const inspector = testInspector()
-const allFiled: InspectPolicy = {
-  version: 1,
-  filings: [{ id: 'MNR', kind: 'mnr-approval', reference: 'r', categories: ['*'], recipients: ['*'], purposes: ['*'], validFromMs: 0, validUntilMs: Number.MAX_SAFE_INTEGER }],
-  heldCategories: [],
-  ciio: false,
-}
+const allFiled = everythingOnFile
 
 describe('clean corpus', () => {
   const corpus = cleanCorpus(40, 3)
@@ -23,6 +18,7 @@ describe('clean corpus', () => {
     expect(v.reasons).toEqual([])
     expect(v.decision).toBe('send')
     expect(v.stripped).toEqual([])
+    expect(v.rules).toEqual([]) // no important-data rule fires on clean data
     expect(v.pseudonymised.every((p) => p.kind === 'vin')).toBe(true)
     expect(v.categories.map((c) => c.id)).not.toContain('key-material')
   })

@@ -6,25 +6,17 @@
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { InspectPolicy } from '../../agent/inspect/policy.ts'
 import { classifyUds } from '../../agent/inspect/detect/uds.ts'
 import { jsonOptions, wire } from '../../shared/wire/index.ts'
 import type { OutboundPayload } from '../../shared/wire/types.ts'
 import { forbiddenForms, generateCertificate, generateKeys, type KeyMaterial } from '../../simulator/key-material.ts'
+import { everythingOnFile } from '../../simulator/policies.ts'
 import { abroad, testInspector } from '../helpers/inspector.ts'
 
 const RUNS = Number(process.env.ADX_PROPERTY_RUNS ?? 10_000)
 const T = Date.UTC(2026, 5, 1)
 const inspector = testInspector()
-/** Everything on file, so that nothing is held for lack of a filing and the output is checked. */
-const allFiled: InspectPolicy = {
-  version: 1,
-  filings: (['security-assessment', 'mnr-approval'] as const).map((kind) => ({
-    id: kind, kind, reference: 'r', categories: ['*'], recipients: ['*'], purposes: ['*'], validFromMs: 0, validUntilMs: Number.MAX_SAFE_INTEGER,
-  })),
-  heldCategories: [],
-  ciio: false,
-}
+const allFiled = everythingOnFile
 
 const encodings = [
   'pem', 'pem-in-json-string', 'base64', 'base64-lines', 'base64-glued', 'base64url', 'hex', 'hex-upper', 'hex-colon',
