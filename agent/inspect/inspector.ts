@@ -4,6 +4,7 @@
  * same verdict. Never throws: anything unexpected holds the payload (ADX_HOLD_INTERNAL).
  */
 import { createPseudonymiser } from '../../shared/pseudonym.ts'
+import { normaliseIdentifier } from './detect/identifiers/identifiers.ts'
 import type { RulePack, SensitiveZone } from '../../shared/rulepack/schema.ts'
 import type { VssClassifier } from '../../shared/rulepack/vss-overlay.ts'
 import { wire } from '../../shared/wire/index.ts'
@@ -118,7 +119,7 @@ export function createInspector(config: InspectorConfig): Inspector {
         return held(base, 'ADX_HOLD_TOO_MANY_ITEMS', `payload has more than ${limits.maxItems} items`)
 
       const f = new Findings(abroad)
-      const vehicleId = (payload.vehicleId ?? '').trim().toUpperCase()
+      const vehicleId = normaliseIdentifier('vin', payload.vehicleId ?? '')
       const vehiclePseudonym = vehicleId ? pseudonymise('vin', vehicleId) : ''
       base.vehiclePseudonym = vehiclePseudonym
       if (abroad && vehicleId) payload.vehicleId = vehiclePseudonym

@@ -6,7 +6,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib'
 import type { Pseudonymiser } from '../../shared/pseudonym.ts'
-import { findIdentifiers } from './detect/identifiers/identifiers.ts'
+import { findIdentifiers, IDENTIFIER_KINDS, normaliseIdentifier, type IdentifierKind } from './detect/identifiers/identifiers.ts'
 import { isPersonIdField, isPersonNameField } from './detect/identifiers/name-field.ts'
 import { isJwk, isJwkSet } from './detect/secrets/jwk.ts'
 import { findSecretsInBytes, findSecretsInText, redactBytes, redactText } from './detect/secrets/secrets.ts'
@@ -14,6 +14,7 @@ import { isSecretMember } from './detect/secrets/secret-field.ts'
 import type { Findings } from './findings.ts'
 import type { InspectLimits } from './limits.ts'
 
+const knownKinds: ReadonlySet<string> = new Set(IDENTIFIER_KINDS)
 const STRIPPED_JWK = '[ADX-STRIPPED:jwk]'
 const STRIPPED_FIELD = '[ADX-STRIPPED:key-material]'
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -125,7 +126,8 @@ export class Scrubber {
 
   /** Pseudonymise a whole field value whose meaning is known (e.g. VSS VIN). */
   identifier(f: Findings, kind: string, value: string, path: string): string {
-    const normalised = value.trim().toUpperCase()
+    // Same normal form as identifiers found in text, so one plate or VIN has one pseudonym.
+    const normalised = knownKinds.has(kind) ? normaliseIdentifier(kind as IdentifierKind, value) : value.trim().toUpperCase()
     if (normalised === '') return value
     const p = this.config.pseudonymise(kind, normalised)
     f.pseudonym(kind, p, path)
