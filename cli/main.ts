@@ -3,6 +3,7 @@
  * export, verify ...). Errors with an ADX code print as `adx: CODE: message` and exit 1.
  */
 import { Command, CommanderError } from 'commander'
+import { registerAgentCommand } from '../agent/cli/agent-command.ts'
 import { registerInspectCommand } from '../agent/cli/inspect-command.ts'
 import { registerBackendCommands } from '../backend/cli.ts'
 import { registerDemoCommand } from './demo.ts'
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride() // before sub-commands, which inherit it: errors come back to main()
   registerInspectCommand(program)
+  registerAgentCommand(program)
   registerBackendCommands(program)
   registerDemoCommand(program)
   return program

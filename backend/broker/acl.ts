@@ -4,7 +4,7 @@
  * policy and ack topics and to the fleet policy. No wildcards, no `$SYS`, nothing else.
  * Usable by any broker integration (aedes hooks here; an HTTP auth plugin elsewhere).
  */
-import { FLEET_POLICY_TOPIC, vehicleTopic, vehicleUplinks } from './topics.ts'
+import { FLEET_POLICY_TOPIC, vehicleTopic, vehicleUplinks } from '../../shared/topics.ts'
 
 /** Why a topic was refused, or null when allowed. */
 export type AclVerdict = { allowed: true } | { allowed: false; reason: string }

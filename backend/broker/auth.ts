@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Store } from '../store/types.ts'
 import { verifySecret } from '../vehicles/credentials.ts'
-import { isVehicleId } from './topics.ts'
+import { isVehicleId } from '../../shared/topics.ts'
 
 /** Result of an authentication attempt. */
 export type AuthResult = { ok: true } | { ok: false; reason: 'unknown' | 'revoked' | 'bad-secret' | 'bad-username' }

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto'
 import type { AdxError } from '../../shared/errors.ts'
 import { type ExportRecord, wire } from '../../shared/wire/index.ts'
-import { parseVehicleTopic, uplinkFilter, vehicleTopic } from '../broker/topics.ts'
+import { parseVehicleTopic, uplinkFilter, vehicleTopic } from '../../shared/topics.ts'
 import type { Bus } from '../broker/types.ts'
 import { countRecord } from '../counting/count-record.ts'
 import type { CountingPlan } from '../counting/plan.ts'

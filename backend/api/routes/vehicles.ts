@@ -2,7 +2,7 @@
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { AdxError } from '../../../shared/errors.ts'
-import { VEHICLE_ID_PATTERN } from '../../broker/topics.ts'
+import { VEHICLE_ID_PATTERN } from '../../../shared/topics.ts'
 import { generateSecret, hashSecret } from '../../vehicles/credentials.ts'
 import { requireRole } from '../auth.ts'
 import type { ApiDeps } from '../deps.ts'

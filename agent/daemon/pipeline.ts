@@ -1,0 +1,268 @@
+/**
+ * The pipeline extension: takes payloads that ingress made durable (INGRESS_QUEUE), inspects
+ * each against the effective policy, and turns the verdict into durable outbox work:
+ *
+ * - send: the sanitised output (for abroad: only what `inspect` produced for abroad, never the
+ *   original) is queued for its destination under the payload id; an ExportRecord (metadata
+ *   only) is queued for the backend under a stable record id; new subjects are drawn from the
+ *   lease and remembered as known.
+ * - hold: the raw payload stays in INGRESS_QUEUE, held with the verdict's reason code, and is
+ *   re-inspected when the policy changes (policy holds only; fail-closed holds stay).
+ * - stripped control instructions / key material, unknown destinations, fail-closed holds:
+ *   an Incident is queued for the backend.
+ *
+ * The ingress item is acked only after everything it produced is committed, and every write is
+ * idempotent on a stable id, so a crash at any point replays without duplicates.
+ */
+import { createHash } from 'node:crypto'
+import type { Logger } from 'pino'
+import { wire, type ExportRecord } from '../../shared/wire/index.ts'
+import { payloadKindOf, type Inspector } from '../inspect/inspector.ts'
+import { failClosedReasons, type HoldReason } from '../inspect/reasons.ts'
+import type { Verdict } from '../inspect/verdict.ts'
+import type { Outbox, OutboxItem } from '../outbox/index.ts'
+import type { AuditLog } from './audit-log.ts'
+import type { DestinationConfig } from './config.ts'
+import type { EventBus } from './event-bus.ts'
+import { queueIncident, type IncidentInput } from './incidents.ts'
+import type { PolicyKeeper } from './policy-keeper.ts'
+import { HOLD_UNKNOWN_DESTINATION, INGRESS_QUEUE, type IngressMeta, PRIORITY, RECORDS_QUEUE } from './queues.ts'
+import type { AgentState } from './state.ts'
+
+/** What the pipeline needs. */
+export interface PipelineDeps {
+  outbox: Outbox
+  state: AgentState
+  keeper: PolicyKeeper
+  inspector: Inspector
+  destinations: readonly DestinationConfig[]
+  /** The provisioned vehicle id (= the vehicle pseudonym the backend knows it by). */
+  vehicleId: string
+  bus: EventBus
+  audit: AuditLog
+  log: Logger
+  now?: () => number
+  /** Payloads per batch (one group commit). Default 128. */
+  batchSize?: number
+}
+
+/** Stable id of the export record of (vehicle, destination, payload). */
+export function recordIdOf(vehicleId: string, destination: string, payloadId: string): string {
+  return `rec-${createHash('sha256').update(`${vehicleId}\u0000${destination}\u0000${payloadId}`).digest('hex').slice(0, 32)}`
+}
+
+/** The ExportRecord of a sent verdict: metadata only, never the data. */
+export function exportRecordOf(v: Verdict, o: { recordId: string; vehicleId: string; nowMs: number; leaseId: string }): ExportRecord {
+  const rec: ExportRecord = {
+    recordId: o.recordId,
+    payloadId: v.payloadId,
+    vehiclePseudonym: o.vehicleId,
+    exportedMs: o.nowMs,
+    destination: v.destination.name,
+    recipient: v.destination.recipient,
+    purpose: v.purpose,
+    kind: payloadKindOf(v.kind),
+    categories: v.categories.map((c) => c.id),
+    ruleIds: v.rules.map((r) => r.id),
+    subjects: v.subjects.map((s) => ({ pseudonym: s.pseudonym, kind: s.kind, sensitive: s.sensitive, charging: s.charging })),
+    originalBytes: v.sizes.originalBytes,
+    exportedBytes: v.sizes.exportedBytes,
+    strippedItems: v.stripped.length,
+    cameraKm: v.camera.km,
+    cameraHours: v.camera.hours,
+    rulePackVersion: v.rulePackVersion,
+    policyVersion: v.policyVersion,
+    leaseId: o.leaseId,
+  } as ExportRecord
+  if (v.exemption) rec.exemption = { exemption: Number(v.exemption.id.slice(1)) || 0, reference: v.exemption.reference, purpose: v.exemption.purpose }
+  return rec
+}
+
+const strippedIncident = { 'key-material': 'ADX_INC_KEY_MATERIAL_AT_EGRESS', 'control-instruction': 'ADX_INC_CONTROL_AT_EGRESS' } as const
+
+/** The pipeline extension. The constructor does nothing; start() runs the loop. */
+export class Pipeline {
+  readonly name = 'pipeline'
+  private running = false
+  private loopDone: Promise<void> = Promise.resolve()
+  private wakeUp: (() => void) | undefined
+  private readonly dests: Map<string, DestinationConfig>
+  private readonly now: () => number
+  /** Payloads processed since start (send + hold), for tests and metrics. */
+  processed = 0
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.dests = new Map(deps.destinations.map((d) => [d.name, d]))
+    this.now = deps.now ?? Date.now
+  }
+
+  /** Start: release holds that configuration now resolves, then run the loop. */
+  async start(): Promise<void> {
+    this.running = true
+    this.deps.bus.on('accepted', this.name, () => this.wake())
+    this.deps.bus.on('policyChanged', this.name, async () => {
+      await this.reinspectHeld()
+    })
+    const unknownNowKnown = this.deps.outbox
+      .listHeld(INGRESS_QUEUE)
+      .filter((h) => h.reasonCode === HOLD_UNKNOWN_DESTINATION && this.dests.has(parseMeta(h.meta).dest))
+      .map((h) => h.id)
+    if (unknownNowKnown.length) await this.deps.outbox.release(unknownNowKnown, { destination: INGRESS_QUEUE })
+    this.loopDone = this.loop()
+  }
+
+  /** Stop after the batch in progress; leaves unprocessed items in the outbox. */
+  async stop(): Promise<void> {
+    this.running = false
+    this.deps.bus.removeOwner(this.name)
+    this.wake()
+    await this.loopDone
+  }
+
+  /** Wake the loop (new payloads). */
+  wake(): void {
+    const w = this.wakeUp
+    this.wakeUp = undefined
+    w?.()
+  }
+
+  /** Release payloads held by policy so that they are inspected again under the new policy. */
+  async reinspectHeld(): Promise<number> {
+    const ids = this.deps.outbox
+      .listHeld(INGRESS_QUEUE)
+      .filter((h) => h.reasonCode !== HOLD_UNKNOWN_DESTINATION && !failClosedReasons.has(h.reasonCode as HoldReason))
+      .map((h) => h.id)
+    if (ids.length === 0) return 0
+    await this.deps.outbox.release(ids, { destination: INGRESS_QUEUE })
+    this.deps.audit.append({ event: 'released', detail: `${ids.length} held payloads re-inspected after a policy change`, policyVersion: this.deps.keeper.version })
+    this.deps.log.info({ count: ids.length }, 'held payloads released for re-inspection')
+    this.wake()
+    return ids.length
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const items = this.deps.outbox.peek(INGRESS_QUEUE, this.deps.batchSize ?? 128)
+      if (items.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve
+          setTimeout(resolve, 1000).unref()
+        })
+        continue
+      }
+      try {
+        const progressed = await this.processBatch(items)
+        if (!progressed) await new Promise((r) => setTimeout(r, 1000).unref())
+      } catch (e) {
+        this.deps.log.error({ err: e }, 'pipeline batch failed; retrying')
+        await new Promise((r) => setTimeout(r, 1000).unref())
+      }
+    }
+  }
+
+  /** Inspect and commit one batch. Returns false when nothing could be completed (e.g. outbox full). */
+  async processBatch(items: OutboxItem[]): Promise<boolean> {
+    const { outbox, audit, log, bus } = this.deps
+    const work: { id: string; ops: Promise<unknown>[]; hold?: string }[] = []
+    const touched = new Set<string>()
+    for (const item of items) {
+      const ops: Promise<unknown>[] = []
+      const hold = this.processOne(item, ops, touched)
+      work.push(hold ? { id: item.id, ops, hold } : { id: item.id, ops })
+    }
+    const done: string[] = []
+    const holds = new Map<string, string[]>()
+    let stuck = 0
+    let firstError: unknown
+    for (const w of work) {
+      const results = await Promise.allSettled(w.ops)
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) {
+        stuck++
+        firstError ??= failed.reason
+        continue
+      }
+      if (w.hold) holds.set(w.hold, [...(holds.get(w.hold) ?? []), w.id])
+      else done.push(w.id)
+    }
+    // One line per batch, not per payload: a full outbox would otherwise flood the log.
+    if (stuck) log.warn({ err: firstError, count: stuck }, 'could not queue what payloads produced (e.g. outbox full); they stay in ingress and are retried')
+    for (const [code, ids] of holds) await outbox.hold(ids, code, { destination: INGRESS_QUEUE })
+    if (done.length) await outbox.ack(INGRESS_QUEUE, done)
+    audit.sync()
+    this.processed += done.length + [...holds.values()].reduce((n, l) => n + l.length, 0)
+    for (const d of touched) bus.emit('enqueued', { destination: d })
+    return done.length > 0 || holds.size > 0
+  }
+
+  /** Decide one payload; pushes its writes into `ops`; returns the hold code when held. */
+  private processOne(item: OutboxItem, ops: Promise<unknown>[], touched: Set<string>): string | undefined {
+    const { outbox, inspector, audit, keeper, state, vehicleId } = this.deps
+    const meta = parseMeta(item.meta)
+    const nowMs = this.now()
+    const incident = (i: Omit<IncidentInput, 'vehiclePseudonym' | 'detectedMs'>) => {
+      ops.push(queueIncident(outbox, { ...i, vehiclePseudonym: vehicleId, detectedMs: nowMs }))
+      touched.add('@incidents')
+    }
+    const dest = this.dests.get(meta.dest)
+    if (!dest) {
+      incident({ type: 'ADX_INC_UNKNOWN_DESTINATION', key: item.id, payloadId: meta.pid, reasonCode: HOLD_UNKNOWN_DESTINATION, detail: `destination "${meta.dest.slice(0, 64)}" is not configured` })
+      audit.append({ event: 'hold', payloadId: meta.pid, destination: meta.dest.slice(0, 64), codes: [HOLD_UNKNOWN_DESTINATION] })
+      return HOLD_UNKNOWN_DESTINATION
+    }
+    const input = meta.ct === 'json' ? Buffer.from(item.body).toString('utf8') : item.body
+    const policy = keeper.effective(nowMs)
+    const v = inspector.inspect(input, { name: dest.name, region: dest.region, recipient: dest.recipient, purposes: dest.purposes }, policy)
+    for (const reason of ['key-material', 'control-instruction'] as const) {
+      const items = v.stripped.filter((s) => s.reason === reason)
+      if (items.length === 0) continue
+      incident({
+        type: strippedIncident[reason],
+        key: item.id,
+        payloadId: meta.pid,
+        count: items.length,
+        detail: `${items.length} item(s) removed before ${dest.region} destination ${dest.name}: ${[...new Set(items.map((s) => `${s.kind}${s.encoding ? `/${s.encoding}` : ''}`))].join(', ')}`,
+        categories: v.categories.map((c) => c.id),
+      })
+    }
+    const summary = {
+      payloadId: meta.pid,
+      destination: dest.name,
+      vehiclePseudonym: v.vehiclePseudonym,
+      rules: v.rules.map((r) => r.id),
+      categories: v.categories.map((c) => c.id),
+      subjects: v.subjects.map((s) => s.pseudonym),
+      stripped: v.stripped.length,
+      policyVersion: v.policyVersion,
+      leaseId: policy.leaseId,
+    }
+    if (v.decision === 'hold' || !v.output) {
+      const code = v.reasons[0]?.code ?? 'ADX_HOLD_INTERNAL'
+      if (failClosedReasons.has(code)) incident({ type: 'ADX_INC_FAIL_CLOSED', key: item.id, payloadId: meta.pid, reasonCode: code, detail: v.reasons[0]?.message.slice(0, 200) ?? code })
+      audit.append({ event: 'hold', ...summary, codes: v.reasons.map((r) => r.code) })
+      return code
+    }
+    const abroad = dest.region === 'abroad'
+    if (abroad) state.recordExported(v.subjects.filter((s) => s.new).map((s) => ({ pseudonym: s.pseudonym, sensitive: s.sensitive })), policy.leaseId || undefined)
+    const recordId = recordIdOf(vehicleId, dest.name, meta.pid)
+    ops.push(outbox.enqueue({ id: meta.pid, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) }))
+    touched.add(dest.name)
+    if (abroad) {
+      const rec = exportRecordOf(v, { recordId, vehicleId, nowMs, leaseId: policy.leaseId })
+      ops.push(outbox.enqueue({ id: recordId, destination: RECORDS_QUEUE, priority: PRIORITY.uplink, body: wire.ExportRecord.encode(wire.ExportRecord.fromObject(rec)).finish() }))
+      touched.add(RECORDS_QUEUE)
+    }
+    audit.append({ event: 'send', ...summary, ...(abroad ? { recordId } : {}), bytes: v.sizes.exportedBytes, codes: [] })
+    return undefined
+  }
+}
+
+/** Parse an ingress item's meta (defensive: a bad meta means "unknown destination"). */
+export function parseMeta(meta: string | null): IngressMeta {
+  try {
+    const m = JSON.parse(meta ?? '{}') as Partial<IngressMeta>
+    return { ct: m.ct === 'json' ? 'json' : 'pb', dest: String(m.dest ?? ''), pid: String(m.pid ?? ''), rx: Number(m.rx ?? 0) }
+  } catch {
+    return { ct: 'pb', dest: '', pid: '', rx: 0 }
+  }
+}

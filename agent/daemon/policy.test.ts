@@ -1,0 +1,67 @@
+/** Signed policy on the agent: verify before use, refuse older/foreign/tampered, map to InspectPolicy. */
+import { describe, expect, it } from 'vitest'
+import { generateSigningKey } from '../../shared/signature.ts'
+import { FilingKind } from '../../shared/wire/enums.ts'
+import { effectivePolicy, verifySignedPolicy } from './policy.ts'
+import { signedPolicy } from './test-fixtures.ts'
+
+const signer = generateSigningKey()
+const none = () => ({ persons: 0, sensitive: 0 })
+
+describe('verifySignedPolicy', () => {
+  it('accepts a good policy, treats the same bytes as a duplicate, refuses older and conflicting versions', () => {
+    const v2 = signedPolicy(signer, { version: 2 })
+    const r = verifySignedPolicy(signer.publicKeyPem, v2, 'fleet', undefined, 'veh-1')
+    expect(r).toMatchObject({ ok: true, duplicate: false })
+    if (!r.ok) return
+    expect(verifySignedPolicy(signer.publicKeyPem, v2, 'fleet', r.value, 'veh-1')).toMatchObject({ ok: true, duplicate: true })
+    expect(verifySignedPolicy(signer.publicKeyPem, signedPolicy(signer, { version: 1 }), 'fleet', r.value)).toMatchObject({ ok: false, reason: 'older-version' })
+    expect(verifySignedPolicy(signer.publicKeyPem, signedPolicy(signer, { version: 2, ciio: true }), 'fleet', r.value)).toMatchObject({ ok: false, reason: 'conflicting-version' })
+  })
+
+  it('refuses tampered bytes, another key, garbage, and a policy for another vehicle', () => {
+    const good = Buffer.from(signedPolicy(signer, { version: 3, vehiclePseudonym: 'veh-1' }))
+    // Any single-bit change is refused, unless it only touched the unsigned envelope (e.g. the
+    // key id's field tag) and the signed policy still verifies unchanged.
+    let refused = 0
+    for (let i = 0; i < good.length; i++) {
+      const t = Buffer.from(good)
+      t[i] = t[i]! ^ 0x01
+      const r = verifySignedPolicy(signer.publicKeyPem, t, 'vehicle', undefined, 'veh-1')
+      if (r.ok) expect(Buffer.from(r.value.policy.vehiclePseudonym)).toEqual(Buffer.from('veh-1'))
+      else refused++
+    }
+    expect(refused).toBeGreaterThan(good.length - 5)
+    expect(verifySignedPolicy(signer.publicKeyPem, signedPolicy(generateSigningKey(), { version: 3 }), 'fleet')).toMatchObject({ ok: false, reason: 'wrong-key' })
+    expect(verifySignedPolicy(signer.publicKeyPem, new Uint8Array([0xff, 0xff, 0xff]), 'fleet')).toMatchObject({ ok: false, reason: 'undecodable' })
+    expect(verifySignedPolicy(signer.publicKeyPem, signedPolicy(signer, { version: 3, vehiclePseudonym: 'veh-2' }), 'vehicle', undefined, 'veh-1')).toMatchObject({ ok: false, reason: 'wrong-vehicle' })
+    expect(verifySignedPolicy(signer.publicKeyPem, good, 'vehicle', undefined, 'veh-1').ok).toBe(true)
+  })
+})
+
+describe('effectivePolicy', () => {
+  const verified = (source: 'fleet' | 'vehicle', p: Parameters<typeof signedPolicy>[1]) => {
+    const r = verifySignedPolicy(signer.publicKeyPem, signedPolicy(signer, p), source)
+    if (!r.ok) throw new Error(r.detail)
+    return r.value
+  }
+
+  it('maps filings, unions holds and CIIO, and draws the lease minus what was used', () => {
+    const fleet = verified('fleet', { version: 4, issuedMs: 1, heldCategories: ['location'], ciio: true })
+    const vehicle = verified('vehicle', {
+      version: 5,
+      issuedMs: 2,
+      heldCategories: ['camera'],
+      filings: [{ filingId: 'F1', kind: FilingKind.STANDARD_CONTRACT, reference: 'SC-1', categories: [], recipients: ['CN=eu'], purposes: [], validFromMs: 0, validUntilMs: 0, exemption: 0 }],
+      lease: { leaseId: 'L', newPersons: 10, newSensitivePersons: 2, newVehicleAllowed: true, expiresMs: 10_000 },
+    })
+    const p = effectivePolicy({ fleet, vehicle, leaseUse: () => ({ persons: 3, sensitive: 2 }), knownSubjects: new Set(), nowMs: 5_000 })
+    expect(p).toMatchObject({ version: 5, heldCategories: ['camera', 'location'], ciio: true, leaseId: 'L', lease: { id: 'L', newPersons: 7, newSensitivePersons: 0 } })
+    expect(p.filings).toEqual([expect.objectContaining({ id: 'F1', kind: 'standard-contract', categories: ['*'], recipients: ['CN=eu'], validUntilMs: Number.MAX_SAFE_INTEGER })])
+    expect(effectivePolicy({ fleet, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 20_000 }).lease).toEqual({ id: '', newPersons: 0, newSensitivePersons: 0 })
+  })
+
+  it('without any policy: nothing on file and a lease of zero (new persons wait)', () => {
+    expect(effectivePolicy({ leaseUse: none, knownSubjects: new Set(), nowMs: 0 })).toMatchObject({ version: 0, filings: [], heldCategories: [], lease: { newPersons: 0, newSensitivePersons: 0 } })
+  })
+})

@@ -1,0 +1,34 @@
+/**
+ * The agent's internal outbox queues (names that configured destinations cannot take, since
+ * destination names never start with "@"), and the ingress item's meta.
+ */
+
+/** Raw payloads durably accepted at ingress, waiting for (or held after) inspection. */
+export const INGRESS_QUEUE = '@ingress'
+/** Encoded ExportRecords waiting for the backend's Ack. */
+export const RECORDS_QUEUE = '@records'
+/** Encoded Incidents waiting for the backend's Ack. */
+export const INCIDENTS_QUEUE = '@incidents'
+
+/** Priorities: metadata for the backend outranks payloads, so eviction never takes it first. */
+export const PRIORITY = { payload: 1, uplink: 100 } as const
+
+/** Hold code (agent's own) for a payload that names no configured destination. */
+export const HOLD_UNKNOWN_DESTINATION = 'ADX_HOLD_UNKNOWN_DESTINATION'
+
+/** Meta of an ingress item. */
+export interface IngressMeta {
+  /** Body encoding: protobuf or proto3 JSON. */
+  ct: 'pb' | 'json'
+  /** Destination named by the payload envelope ('' when it named none or was undecodable). */
+  dest: string
+  /** The payload's id (the ingress item id is `<dest>|<id>`). */
+  pid: string
+  /** Accepted at (epoch ms). */
+  rx: number
+}
+
+/** The ingress item id for a payload (unique per destination, like delivery ids). */
+export function ingressId(destination: string, payloadId: string): string {
+  return `${destination}|${payloadId}`
+}

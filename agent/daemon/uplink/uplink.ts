@@ -1,0 +1,242 @@
+/**
+ * The uplink extension: one mqtt.js client to the backend (username = vehicle id).
+ *
+ * - Publishes queued ExportRecords (as ExportRecordBatch) and Incidents under the vehicle's
+ *   topics, QoS 1, oldest first. They stay in the outbox until the backend's Ack on
+ *   `adx/v1/vehicles/<id>/ack` names them; unacknowledged ones are published again after
+ *   `resendMs` or a reconnect (the backend deduplicates by record / incident id).
+ * - Subscribes to the vehicle's policy topic and the fleet policy topic; every SignedPolicy is
+ *   verified (Ed25519, configured key) before use; a bad one keeps the last good policy and
+ *   raises ADX_INC_POLICY_SIGNATURE. A new good policy emits `policyChanged`.
+ * - Publishes a Heartbeat every `heartbeatSeconds`.
+ */
+import { createHash } from 'node:crypto'
+import type { MqttClient } from 'mqtt'
+import { FLEET_POLICY_TOPIC, vehicleTopic } from '../../../shared/topics.ts'
+import { wire } from '../../../shared/wire/index.ts'
+import { type Core, evictionIncident } from '../core.ts'
+import { connectMqtt } from '../delivery/mqtt.ts'
+import { queueIncident } from '../incidents.ts'
+import type { PolicySource } from '../policy.ts'
+import { INCIDENTS_QUEUE, RECORDS_QUEUE } from '../queues.ts'
+
+/** Uplink tuning (tests shorten the timers). */
+export interface UplinkOptions {
+  /** Publish an unacknowledged record again after this long. Default 30 s. */
+  resendMs?: number
+  /** Records (or incidents) published but not yet acknowledged, at most. Default 10 batches. */
+  window?: number
+  agentVersion?: string
+  /** Delay between reconnect attempts. Default 5 s. */
+  reconnectMs?: number
+}
+
+/** The uplink extension. */
+export class Uplink {
+  readonly name = 'uplink'
+  private client: MqttClient | undefined
+  private running = false
+  private loopDone: Promise<void> = Promise.resolve()
+  private wakeUp: (() => void) | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  private readonly inflight = new Map<string, number>()
+  private lastPrune = 0
+  private markStopped: () => void = () => undefined
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.markStopped = resolve
+  })
+  /** Counters for tests and metrics. */
+  readonly stats = { recordsPublished: 0, recordsAcked: 0, policiesAccepted: 0, policiesRejected: 0 }
+
+  constructor(
+    private readonly core: Core,
+    private readonly opts: UplinkOptions = {},
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, bus, log } = this.core
+    this.running = true
+    bus.on('enqueued', this.name, ({ destination }) => {
+      if (destination === RECORDS_QUEUE || destination === INCIDENTS_QUEUE) this.wake()
+    })
+    const b = config.backend
+    const client = connectMqtt(
+      b.url,
+      { ...(b.pinSha256 ? { pinSha256: b.pinSha256 } : {}), ...(b.caFile ? { caFile: b.caFile } : {}), ...(b.clientCertFile ? { certFile: b.clientCertFile } : {}), ...(b.clientKeyFile ? { keyFile: b.clientKeyFile } : {}) },
+      { clientId: `adx-agent-${config.vehicle.id}`.slice(0, 64), username: b.username, ...(b.password ? { password: b.password } : {}), clean: true, protocolVersion: 4, reconnectPeriod: this.opts.reconnectMs ?? 5000 },
+    )
+    this.client = client
+    const id = config.vehicle.id
+    // Log a connection problem once per outage, not once per reconnect attempt.
+    let outage = false
+    client.on('connect', () => {
+      outage = false
+      this.inflight.clear() // resend whatever is unacknowledged
+      log.info({ url: b.url }, 'uplink connected')
+      client.subscribe([vehicleTopic(id, 'policy'), vehicleTopic(id, 'ack'), FLEET_POLICY_TOPIC], { qos: 1 }, (err) => {
+        if (err) log.warn({ err }, 'uplink subscribe failed')
+      })
+      this.wake()
+    })
+    client.on('error', (err) => {
+      if (outage) return log.debug({ err: err.message }, 'uplink error')
+      outage = true
+      log.warn({ err: err.message }, 'uplink error; retrying quietly until connected')
+    })
+    client.on('message', (topic, payload) => {
+      void this.onMessage(topic, new Uint8Array(payload)).catch((e: unknown) => log.error({ err: e, topic }, 'uplink message handling failed'))
+    })
+    this.heartbeat = setInterval(() => void this.tick(), config.heartbeatSeconds * 1000)
+    this.heartbeat.unref()
+    this.loopDone = this.loop()
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.core.bus.removeOwner(this.name)
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    this.markStopped()
+    this.wake()
+    await this.loopDone
+    await this.client?.endAsync(true)
+  }
+
+  private wake(): void {
+    const w = this.wakeUp
+    this.wakeUp = undefined
+    w?.()
+  }
+
+  private async onMessage(topic: string, bytes: Uint8Array): Promise<void> {
+    const id = this.core.config.vehicle.id
+    if (topic === vehicleTopic(id, 'ack')) return this.onAck(bytes)
+    const source: PolicySource | undefined = topic === FLEET_POLICY_TOPIC ? 'fleet' : topic === vehicleTopic(id, 'policy') ? 'vehicle' : undefined
+    if (source) return this.onPolicy(source, bytes)
+  }
+
+  private async onAck(bytes: Uint8Array): Promise<void> {
+    const { outbox, bus, audit } = this.core
+    let ack: { ids?: string[] }
+    try {
+      ack = wire.Ack.decode(bytes) as unknown as { ids?: string[] }
+    } catch (e) {
+      this.core.log.warn({ err: (e as Error).message }, 'undecodable Ack ignored')
+      return
+    }
+    const ids = ack.ids ?? []
+    if (ids.length === 0) return
+    const recs = ids.filter((i) => i.startsWith('rec-'))
+    const evictions = ids.filter((i) => i.startsWith('inc-evicted-')).map((i) => Number(i.slice('inc-evicted-'.length))).filter(Number.isInteger)
+    const incs = ids.filter((i) => !i.startsWith('rec-') && !i.startsWith('inc-evicted-'))
+    if (recs.length) this.stats.recordsAcked += (await outbox.ack(RECORDS_QUEUE, recs)).acked
+    if (incs.length) await outbox.ack(INCIDENTS_QUEUE, incs)
+    if (evictions.length) await outbox.confirmIncidents(evictions)
+    for (const i of ids) this.inflight.delete(i)
+    bus.emit('backendAcked', { ids })
+    if (this.core.now() - this.lastPrune > 10_000) {
+      this.lastPrune = this.core.now()
+      audit.prune((r) => outbox.get(RECORDS_QUEUE, r) !== null)
+    }
+    this.wake()
+  }
+
+  private async onPolicy(source: PolicySource, bytes: Uint8Array): Promise<void> {
+    const { keeper, bus, audit, log, outbox, config } = this.core
+    const r = keeper.accept(source, bytes)
+    if (r.ok) {
+      if (!r.changed) return
+      this.stats.policiesAccepted++
+      const eff = keeper.effective(this.core.now())
+      audit.append({ event: 'policy', detail: source, policyVersion: r.version, leaseId: eff.leaseId })
+      log.info({ source, version: r.version, leaseId: eff.leaseId }, 'signed policy accepted')
+      bus.emit('policyChanged', { version: r.version, leaseId: eff.leaseId })
+      return
+    }
+    this.stats.policiesRejected++
+    log.warn({ code: 'ADX_ERR_AGENT_POLICY_REJECTED', source, reason: r.reason, detail: r.detail, security: true }, 'signed policy rejected; last good policy kept')
+    audit.append({ event: 'policy-rejected', codes: ['ADX_INC_POLICY_SIGNATURE'], detail: `${source}: ${r.reason}`, policyVersion: keeper.version })
+    await queueIncident(outbox, {
+      type: 'ADX_INC_POLICY_SIGNATURE',
+      key: createHash('sha256').update(bytes).digest('hex'),
+      reasonCode: r.reason,
+      detail: `${source} policy rejected (${r.reason}): ${r.detail}; version ${keeper.version} stays in force`,
+      vehiclePseudonym: config.vehicle.id,
+      detectedMs: this.core.now(),
+    })
+    bus.emit('incident', { type: 'ADX_INC_POLICY_SIGNATURE', reasonCode: r.reason, payloadId: '' })
+    this.wake()
+  }
+
+  private async tick(): Promise<void> {
+    await this.core.flushOutboxIncidents()
+    const c = this.client
+    if (!c?.connected) return
+    const s = this.core.outbox.stats()
+    const hb = {
+      vehiclePseudonym: this.core.config.vehicle.id,
+      sentMs: this.core.now(),
+      agentVersion: this.opts.agentVersion ?? '',
+      policyVersion: this.core.keeper.version,
+      outboxPayloads: s.items,
+      outboxBytes: s.bytes,
+      heldPayloads: s.held,
+    }
+    c.publish(vehicleTopic(this.core.config.vehicle.id, 'heartbeats'), Buffer.from(wire.Heartbeat.encode(wire.Heartbeat.fromObject(hb)).finish()), { qos: 0 })
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wakeUp = resolve
+      setTimeout(resolve, ms).unref()
+    })
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        if (this.client?.connected) await this.publishDue()
+      } catch (e) {
+        this.core.log.warn({ err: e }, 'uplink publish failed')
+      }
+      await this.sleep(500)
+    }
+  }
+
+  /** Publish what is queued and not in flight (or in flight for longer than resendMs). */
+  private async publishDue(): Promise<void> {
+    const c = this.client!
+    const { outbox, config } = this.core
+    const now = this.core.now()
+    const resendMs = this.opts.resendMs ?? 30_000
+    const batch = config.backend.batchSize
+    const window = this.opts.window ?? batch * 10
+    const due = (id: string) => {
+      const t = this.inflight.get(id)
+      return t === undefined || now - t >= resendMs
+    }
+    const records = outbox.peek(RECORDS_QUEUE, window).filter((i) => due(i.id))
+    const id = config.vehicle.id
+    const pubs: Promise<unknown>[] = []
+    for (let i = 0; i < records.length; i += batch) {
+      const chunk = records.slice(i, i + batch)
+      const msg = wire.ExportRecordBatch.encode({ records: chunk.map((r) => wire.ExportRecord.decode(r.body)) } as never).finish()
+      for (const r of chunk) this.inflight.set(r.id, now)
+      this.stats.recordsPublished += chunk.length
+      pubs.push(c.publishAsync(vehicleTopic(id, 'records'), Buffer.from(msg), { qos: 1 }))
+    }
+    for (const inc of outbox.peek(INCIDENTS_QUEUE, window).filter((i) => due(i.id))) {
+      this.inflight.set(inc.id, now)
+      pubs.push(c.publishAsync(vehicleTopic(id, 'incidents'), Buffer.from(inc.body), { qos: 1 }))
+    }
+    // Evictions live in the outbox's incident table (they take no queue room) until acked.
+    for (const e of outbox.pendingIncidents().slice(0, window)) {
+      const inc = evictionIncident(e, id)
+      if (!due(inc.incidentId)) continue
+      this.inflight.set(inc.incidentId, now)
+      pubs.push(c.publishAsync(vehicleTopic(id, 'incidents'), Buffer.from(wire.Incident.encode(wire.Incident.fromObject(inc)).finish()), { qos: 1 }))
+    }
+    // Never wait past stop(): a publish to a vanished broker may not settle; whatever was not
+    // acknowledged stays in the outbox and is published again.
+    await Promise.race([Promise.all(pubs), this.stopped])
+  }
+}
