@@ -46,12 +46,13 @@ describe('effectivePolicy', () => {
     return r.value
   }
 
-  it('maps filings, unions holds and CIIO, and draws the lease minus what was used', () => {
+  it('maps filings, takes holds and CIIO from the newer policy, and draws the lease minus what was used', () => {
     const fleet = verified('fleet', { version: 4, issuedMs: 1, heldCategories: ['location'], ciio: true })
     const vehicle = verified('vehicle', {
       version: 5,
       issuedMs: 2,
-      heldCategories: ['camera'],
+      heldCategories: ['camera', 'location'],
+      ciio: true,
       filings: [{ filingId: 'F1', kind: FilingKind.STANDARD_CONTRACT, reference: 'SC-1', categories: [], recipients: ['CN=eu'], purposes: [], validFromMs: 0, validUntilMs: 0, exemption: 0 }],
       lease: { leaseId: 'L', newPersons: 10, newSensitivePersons: 2, newVehicleAllowed: true, expiresMs: 10_000 },
     })
@@ -59,6 +60,15 @@ describe('effectivePolicy', () => {
     expect(p).toMatchObject({ version: 5, heldCategories: ['camera', 'location'], ciio: true, leaseId: 'L', lease: { id: 'L', newPersons: 7, newSensitivePersons: 0 } })
     expect(p.filings).toEqual([expect.objectContaining({ id: 'F1', kind: 'standard-contract', categories: ['*'], recipients: ['CN=eu'], validUntilMs: Number.MAX_SAFE_INTEGER })])
     expect(effectivePolicy({ fleet, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 20_000 }).lease).toEqual({ id: '', newPersons: 0, newSensitivePersons: 0 })
+  })
+
+  it('a newer fleet policy that lifts a hold lifts it, though the vehicle policy is older', () => {
+    const vehicle = verified('vehicle', { version: 2, issuedMs: 1, heldCategories: ['location'], lease: { leaseId: 'L', newPersons: 5, newSensitivePersons: 0, newVehicleAllowed: true, expiresMs: 0 } })
+    const fleet = verified('fleet', { version: 7, issuedMs: 2, heldCategories: [] })
+    const p = effectivePolicy({ fleet, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 0 })
+    expect(p).toMatchObject({ version: 7, heldCategories: [], lease: { id: 'L', newPersons: 5 } })
+    const older = verified('fleet', { version: 1, issuedMs: 0, heldCategories: [] })
+    expect(effectivePolicy({ fleet: older, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 0 }).heldCategories).toEqual(['location'])
   })
 
   it('without any policy: nothing on file and a lease of zero (new persons wait)', () => {

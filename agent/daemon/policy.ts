@@ -118,8 +118,11 @@ export function effectivePolicy(opts: {
 }): InspectPolicy & { leaseId: string } {
   const f = opts.fleet?.policy
   const v = opts.vehicle?.policy
-  const latest = [f, v].filter((p): p is FleetPolicy => !!p).sort((a, b) => Number(b.issuedMs) - Number(a.issuedMs))[0]
-  const held = new Set([...(f?.heldCategories ?? []), ...(v?.heldCategories ?? [])])
+  // Fleet and vehicle policies share one monotonic version sequence: the newer one is the
+  // backend's current view of holds and filings (a hold lifted fleet-wide is lifted even if
+  // this vehicle's lease policy is older); the lease always comes from the vehicle policy.
+  const latest = [f, v].filter((p): p is FleetPolicy => !!p).sort((a, b) => Number(b.version) - Number(a.version))[0]
+  const held = new Set(latest?.heldCategories ?? [])
   const lease = v?.lease
   let leaseId = ''
   let newPersons = 0
@@ -134,7 +137,7 @@ export function effectivePolicy(opts: {
     version: Math.max(Number(f?.version ?? 0), Number(v?.version ?? 0)),
     filings: (latest?.filings ?? []).map(toInspectFiling).filter((x): x is InspectFiling => !!x),
     heldCategories: [...held].sort(),
-    ciio: !!(f?.ciio || v?.ciio),
+    ciio: !!latest?.ciio,
     lease: { id: leaseId, newPersons, newSensitivePersons },
     knownSubjects: opts.knownSubjects,
     leaseId,

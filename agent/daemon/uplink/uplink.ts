@@ -63,7 +63,8 @@ export class Uplink {
     const client = connectMqtt(
       b.url,
       { ...(b.pinSha256 ? { pinSha256: b.pinSha256 } : {}), ...(b.caFile ? { caFile: b.caFile } : {}), ...(b.clientCertFile ? { certFile: b.clientCertFile } : {}), ...(b.clientKeyFile ? { keyFile: b.clientKeyFile } : {}) },
-      { clientId: `adx-agent-${config.vehicle.id}`.slice(0, 64), username: b.username, ...(b.password ? { password: b.password } : {}), clean: true, protocolVersion: 4, reconnectPeriod: this.opts.reconnectMs ?? 5000 },
+      // The backend accepts a vehicle only with client id = vehicle id (no session takeover).
+      { clientId: config.vehicle.id, username: b.username, ...(b.password ? { password: b.password } : {}), clean: true, protocolVersion: 4, reconnectPeriod: this.opts.reconnectMs ?? 5000 },
     )
     this.client = client
     const id = config.vehicle.id
