@@ -7,6 +7,9 @@
  *   adx filings add --kind K --reference R --categories a,b --recipients r --purposes p
  *                   --valid-from 2026-01-01 --valid-until 2029-01-01 [--exemption E7] [--id ID]
  *   adx filings list | expire <id>
+ *   adx incidents list | show <id> | update <id> --state S   (backend/incidents/cli.ts)
+ *   adx logs verify | prune
+ *   adx export --year 2026 --out DIR | adx verify DIR        (backend/audit/cli.ts)
  *
  * Vehicle and filing commands work on the store directly, also while the backend runs (the file
  * lock is shared politely); the running backend picks changes up at its next re-evaluation.
@@ -17,12 +20,14 @@ import { dirname } from 'node:path'
 import type { Command } from 'commander'
 import { AdxError, isAdxError } from '../shared/errors.ts'
 import { loadRulePack } from '../shared/rulepack/load.ts'
-import { VEHICLE_ID_PATTERN } from './broker/topics.ts'
 import { type BackendConfig, loadConfig, parseConfig } from './config.ts'
+import { registerAuditCommands } from './audit/cli.ts'
 import { describeFiling, filingInput, scopeProblems, toFilingRow } from './filings/input.ts'
+import { registerIncidentCommands } from './incidents/cli.ts'
 import { startBackend } from './server.ts'
 import { openSqliteStore, type SqliteStore } from './store/sqlite.ts'
 import { generateSecret, hashSecret } from './vehicles/credentials.ts'
+import { vehicleIdProblem } from './vehicles/vehicle-id.ts'
 
 /** Where the commands write (injectable for tests). */
 export interface CliIo {
@@ -119,7 +124,8 @@ export function registerBackendCommands(program: Command, io: CliIo = defaultIo)
     .option('--label <text>', 'free-text label', '')
     .action(
       run(async (vehicleId: string, opts: { label: string }, cmd: Command) => {
-        if (!VEHICLE_ID_PATTERN.test(vehicleId)) throw new AdxError('ADX_ERR_INPUT', `vehicleId: "${vehicleId}" must be 1–128 letters, digits or :._-`)
+        const problem = vehicleIdProblem(vehicleId)
+        if (problem) throw new AdxError('ADX_ERR_INPUT', `vehicleId: ${problem}`)
         await withStore(cmd, async (store) => {
           const secret = generateSecret()
           await store.addVehicle({ vehicleId, label: opts.label, secretHash: await hashSecret(secret), createdMs: Date.now() })
@@ -216,4 +222,8 @@ export function registerBackendCommands(program: Command, io: CliIo = defaultIo)
         }),
       ),
     )
+
+  const ctx = { print, err: io.err, configOf, withStore, run, parseTime }
+  registerIncidentCommands(program, ctx)
+  registerAuditCommands(program, ctx)
 }

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { AdxError } from '../shared/errors.ts'
+import { incidentSettingsSchema } from './incidents/grades.ts'
 import { defaultIngestLimits } from './ingest/validate.ts'
 
 const port = z.number().int().min(0).max(65535)
@@ -113,6 +114,8 @@ export const configSchema = z.strictObject({
       privateKeyPath: z.string().min(1).optional(),
     })
     .default({}),
+  /** Incident grades, reporting deadlines, offline-with-held-data time, log retention. */
+  incidents: incidentSettingsSchema.default({ grades: {}, reportWithinMinutes: {}, offlineHeldAfterMs: 24 * 3_600_000 }),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),

@@ -17,7 +17,10 @@ import { connectExternalBroker } from './broker/external.ts'
 import type { Bus, SecurityEvent } from './broker/types.ts'
 import type { BackendConfig } from './config.ts'
 import { countingPlan } from './counting/plan.ts'
+import { buildAuditExport } from './audit/export.ts'
 import { incidentTypes, RecentIncidents, raiseIncident } from './incidents/raise.ts'
+import { setupIncidents } from './incidents/setup.ts'
+import { checkExpiredFilings } from './incidents/watch.ts'
 import { IngestService } from './ingest/service.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -72,6 +75,32 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
   }
 
   try {
+    // Emergency-response log and export log (hash-chained files under dataDir, streamed to stdout).
+    const incidents = setupIncidents(config, pack, store, signer, log.child({ component: 'logs' }), clock)
+    await incidents.logs.checkIntegrity()
+    incidents.logs.prune()
+    await incidents.logs.pump()
+    const pumpLogs = () => {
+      incidents.logs.pump().catch((err: unknown) => log.error({ err }, 'hash-chained logs not appended'))
+    }
+    const logTick = setInterval(pumpLogs, 1_000)
+    logTick.unref()
+    const pruneTick = setInterval(() => {
+      try {
+        incidents.logs.prune()
+      } catch (err) {
+        log.error({ err }, 'log pruning failed')
+      }
+    }, 86_400_000)
+    pruneTick.unref()
+    // Runs before the store closes (cleanups run in reverse): the last events reach the logs.
+    cleanups.push(async () => {
+      clearInterval(logTick)
+      clearInterval(pruneTick)
+      await incidents.logs.pump()
+    })
+    const recentWatch = new RecentIncidents()
+
     const auth = new VehicleAuthenticator(store)
     await auth.refresh()
     let bus: Bus
@@ -163,7 +192,10 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       batching: config.ingest.batch,
       log: log.child({ component: 'ingest' }),
       metrics,
-      onCounted: evaluateSoon,
+      onCounted: () => {
+        evaluateSoon()
+        pumpLogs()
+      },
       onHeartbeat: (id) => {
         svc.vehiclePolicy(id).catch((err: unknown) => log.error({ err, vehicleId: id }, 'vehicle policy not issued'))
       },
@@ -177,6 +209,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
 
     const tick = setInterval(() => {
       evaluateSoon()
+      checkExpiredFilings(store, log, clock(), recentWatch).catch((err: unknown) => log.error({ err }, 'filing expiry check failed'))
       auth
         .refresh()
         .then((revoked) => {
@@ -237,6 +270,24 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       },
       clock,
       scrypt: opts.scrypt,
+      incidents: { service: incidents.service, onChanged: pumpLogs },
+      audit: {
+        utcOffsetMinutes: plan.utcOffsetMinutes,
+        exportFiles: async (range) => {
+          await incidents.logs.pump()
+          return buildAuditExport({
+            store,
+            pack,
+            plan,
+            ciio: config.processor.ciio,
+            signer,
+            table: incidents.table,
+            range,
+            nowMs: clock(),
+            liveLogs: incidents.logs.verify(),
+          })
+        },
+      },
     })
     let httpServer: ServerType | undefined
     const httpPort = await new Promise<number>((resolve, reject) => {

@@ -43,6 +43,12 @@ export const errorCodes = {
   ADX_ERR_AGENT_POLICY_REJECTED: 'signed policy rejected: %s',
   ADX_ERR_AGENT_STATE: 'agent state store failed: %s',
   ADX_ERR_AGENT_AUDIT_CHAIN: 'audit log chain is broken: %s',
+  ADX_ERR_LOG_LOCKED: 'log file is locked by another process: %s',
+  ADX_ERR_LOG_CHAIN: 'hash-chained log does not verify: %s',
+  ADX_ERR_INCIDENT_UNKNOWN: 'unknown incident: %s',
+  ADX_ERR_INCIDENT_TRANSITION: 'incident state change refused: %s',
+  ADX_ERR_AUDIT_EXPORT: 'audit export failed: %s',
+  ADX_ERR_AUDIT_VERIFY: 'audit export does not verify: %s',
 } as const
 
 export type ErrorCode = keyof typeof errorCodes

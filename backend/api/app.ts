@@ -12,8 +12,9 @@ import type { ApiEnv } from './env.ts'
 import { errorResponse, handleError } from './errors.ts'
 import { openApiDocument } from './openapi.ts'
 import { type OverseasDeps, overseasReads } from './overseas.ts'
+import { type AuditApiDeps, auditRoutes } from './routes/audit.ts'
 import { filingRoutes } from './routes/filings.ts'
-import { incidentRoutes } from './routes/incidents.ts'
+import { type IncidentApiDeps, incidentRoutes } from './routes/incidents.ts'
 import { policyRoutes } from './routes/policy.ts'
 import { statusRoutes } from './routes/status.ts'
 import { vehicleRoutes } from './routes/vehicles.ts'
@@ -25,7 +26,7 @@ const MAX_BODY_BYTES = 64 * 1024
  * Builds the API.
  * @example serve({ fetch: createApi(deps).fetch, port: 8080 })
  */
-export function createApi(deps: ApiDeps): Hono<ApiEnv> {
+export function createApi(deps: ApiDeps & { incidents?: IncidentApiDeps; audit?: AuditApiDeps }): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>()
   app.onError(handleError(deps.log))
   app.notFound((c) => errorResponse(c, new AdxError('ADX_ERR_API_NOT_FOUND', `${c.req.method} ${c.req.path}`)))
@@ -68,7 +69,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   statusRoutes(app, deps, overseas)
   vehicleRoutes(app, deps, overseas)
   filingRoutes(app, deps, overseas)
-  incidentRoutes(app, deps, overseas)
+  incidentRoutes(app, deps, overseas, deps.incidents)
+  if (deps.audit) auditRoutes(app, deps, overseas, deps.audit)
   policyRoutes(app, deps, overseas)
   return app
 }

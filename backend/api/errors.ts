@@ -21,6 +21,9 @@ const statusOf: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   ADX_ERR_VEHICLE_EXISTS: 409,
   ADX_ERR_FILING_EXISTS: 409,
   ADX_ERR_STORE_BUSY: 503,
+  ADX_ERR_INCIDENT_UNKNOWN: 404,
+  ADX_ERR_INCIDENT_TRANSITION: 409,
+  ADX_ERR_LOG_LOCKED: 503,
 }
 
 /** HTTP status of an error code (500 when not listed). */

@@ -127,16 +127,42 @@ export const openApiDocument = {
       Incident: {
         type: 'object',
         properties: {
+          id: { type: 'string', description: 'Stable short id (INC-…) for show and update' },
           vehicleId: { type: 'string', description: 'Empty for incidents the backend raised' },
-          incidentId: { type: 'string' },
-          type: { type: 'string' },
+          incidentId: { type: 'string', description: "The reporter's own id" },
+          type: { type: 'string', description: 'ADX_INC_… (see docs/compliance-officers.md)' },
+          meaning: { type: 'string' },
+          grade: { enum: ['particularly-major', 'major', 'relatively-major', 'general'] },
+          gradeTitle: { type: 'string' },
+          gradeSource: { enum: ['table', 'officer'] },
+          state: { enum: ['open', 'contained', 'reported', 'closed'] },
           detectedMs: { type: 'integer' },
           receivedMs: { type: 'integer' },
+          containedMs: { type: ['integer', 'null'] },
+          reportedMs: { type: ['integer', 'null'] },
+          closedMs: { type: ['integer', 'null'] },
+          reportDeadlineMs: { type: ['integer', 'null'], description: 'Null when the grade carries no reporting duty' },
+          overdue: { type: 'boolean', description: 'Not reported and past the deadline' },
+          reportedLate: { type: 'boolean' },
+          scope: {
+            type: 'object',
+            properties: {
+              vehicles: { type: 'object', properties: { count: { type: 'integer' }, pseudonyms: { type: 'array', items: { type: 'string' } } } },
+              categories: { type: 'array', items: { type: 'string' } },
+              items: { type: 'integer' },
+            },
+          },
+          automaticActions: { type: 'array', items: { type: 'string' } },
           payloadId: { type: 'string' },
           reasonCode: { type: 'string' },
           detail: { type: 'string' },
-          categories: { type: 'array', items: { type: 'string' } },
-          count: { type: 'integer' },
+          categories: { type: 'array', items: { type: 'string' }, description: 'Same as scope.categories' },
+          count: { type: 'integer', description: 'Same as scope.items' },
+          history: {
+            type: 'array',
+            description: 'Only on GET /api/incidents/{id} and updates',
+            items: { type: 'object', properties: { seq: { type: 'integer' }, event: { type: 'string' }, fromState: { type: 'string' }, toState: { type: 'string' }, grade: { type: 'string' }, by: { type: 'string' }, atMs: { type: 'integer' }, note: { type: 'string' } } },
+          },
         },
       },
     },
@@ -187,8 +213,56 @@ export const openApiDocument = {
         parameters: [
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } },
           { name: 'vehicleId', in: 'query', schema: { type: 'string' } },
+          { name: 'state', in: 'query', schema: { enum: ['open', 'contained', 'reported', 'closed'] } },
+          { name: 'overdue', in: 'query', schema: { enum: ['true', 'false'] }, description: 'Only incidents past their reporting deadline' },
         ],
         responses: { '200': json({ type: 'object', properties: { incidents: { type: 'array', items: { $ref: '#/components/schemas/Incident' } } } }), ...errors },
+      },
+    },
+    '/api/incidents/{id}': {
+      get: {
+        summary: 'One incident with its history',
+        ...role('viewer'),
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object', properties: { incident: { $ref: '#/components/schemas/Incident' } } }), '404': json(error, 'Unknown incident'), ...errors },
+      },
+      post: {
+        summary: 'Move an incident on (open → contained → reported → closed) and/or regrade it',
+        ...role('officer'),
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  state: { enum: ['contained', 'reported', 'closed'] },
+                  grade: { enum: ['particularly-major', 'major', 'relatively-major', 'general'] },
+                  note: { type: 'string', maxLength: 2000 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': json({ type: 'object', properties: { incident: { $ref: '#/components/schemas/Incident' } } }),
+          '404': json(error, 'Unknown incident'),
+          '409': json(error, 'Transition not allowed (ADX_ERR_INCIDENT_TRANSITION)'),
+          ...errors,
+        },
+      },
+    },
+    '/api/audit/export': {
+      get: {
+        summary: "The regulators' audit export as one JSON bundle { format: 'adx-audit-bundle/1', range, files: { name: text } }; verify with `adx verify bundle.json`",
+        ...role('officer'),
+        parameters: [
+          { name: 'year', in: 'query', schema: { type: 'string', pattern: '^\\d{4}$' }, description: 'A counting year (China Standard Time)' },
+          { name: 'from', in: 'query', schema: { type: 'string' }, description: 'Epoch ms or ISO-8601 (with to, instead of year)' },
+          { name: 'to', in: 'query', schema: { type: 'string' }, description: 'Exclusive end' },
+        ],
+        responses: { '200': json({ type: 'object', properties: { format: { type: 'string' }, range: { type: 'object' }, files: { type: 'object', additionalProperties: { type: 'string' } } } }), ...errors },
       },
     },
     '/api/policy': {

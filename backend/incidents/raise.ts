@@ -17,6 +17,12 @@ export const incidentTypes = {
   INGEST_REJECTED: 'ADX_INC_INGEST_REJECTED',
   /** A vehicle tried a topic it may not use. */
   ACL_REFUSED: 'ADX_INC_ACL_REFUSED',
+  /** A filing expired while exports in its scope continued. */
+  FILING_EXPIRED: 'ADX_INC_FILING_EXPIRED',
+  /** A hash-chained log failed verification. */
+  LOG_TAMPERED: 'ADX_INC_LOG_TAMPERED',
+  /** An agent holding data has been offline longer than the configured time. */
+  AGENT_OFFLINE_HELD: 'ADX_INC_AGENT_OFFLINE_HELD',
 } as const
 
 export type IncidentType = (typeof incidentTypes)[keyof typeof incidentTypes]

@@ -119,4 +119,33 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (lease_id, counter)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Incident lifecycle (open -> contained -> reported -> closed) and the events of the
+  -- emergency-response log. ref is a stable short id (set by the store, backfilled after migrating).
+  ALTER TABLE incidents ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+  ALTER TABLE incidents ADD COLUMN state TEXT NOT NULL DEFAULT 'open';
+  ALTER TABLE incidents ADD COLUMN grade TEXT NOT NULL DEFAULT '';
+  ALTER TABLE incidents ADD COLUMN contained_ms INTEGER;
+  ALTER TABLE incidents ADD COLUMN reported_ms INTEGER;
+  ALTER TABLE incidents ADD COLUMN closed_ms INTEGER;
+  CREATE INDEX incidents_ref ON incidents (ref);
+  CREATE INDEX incidents_detected ON incidents (detected_ms);
+
+  -- Every lifecycle event of every incident, in order; seq is the emergency-response log's cursor.
+  CREATE TABLE incident_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    vehicle_id TEXT NOT NULL,
+    incident_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    by_who TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    note TEXT NOT NULL
+  );
+  INSERT INTO incident_events (vehicle_id, incident_id, event, from_state, to_state, grade, by_who, at_ms, note)
+    SELECT vehicle_id, incident_id, 'detected', '', 'open', '', CASE vehicle_id WHEN '' THEN 'backend' ELSE 'vehicle' END, received_ms, ''
+    FROM incidents ORDER BY received_ms, vehicle_id, incident_id;
+  `,
 ]

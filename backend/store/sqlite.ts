@@ -6,12 +6,17 @@
  */
 import sqlite from 'node-sqlite3-wasm'
 import { AdxError } from '../../shared/errors.ts'
+import { incidentRef } from './incident-ref.ts'
 import { LockWatch } from './lock.ts'
 import { migrations } from './schema.ts'
 import type {
   CounterTotal,
   FilingRow,
+  IncidentChange,
+  IncidentEvent,
+  IncidentRecord,
   IncidentRow,
+  IncidentState,
   IngestOutcome,
   IngestRecord,
   LeaseGrant,
@@ -20,6 +25,7 @@ import type {
   LeaseWeight,
   PolicyRow,
   Store,
+  StoredRecord,
   VehicleRow,
   VehicleStatus,
 } from './types.ts'
@@ -113,6 +119,21 @@ export class SqliteStore implements Store {
         ])
       })
     }
+    this.backfillIncidentRefs()
+  }
+
+  /** Gives incidents stored before refs existed their ref (once). */
+  private backfillIncidentRefs(): void {
+    const rows = this.db.all("SELECT vehicle_id, incident_id FROM incidents WHERE ref = ''")
+    if (rows.length === 0) return
+    this.transaction(() => {
+      for (const r of rows)
+        this.db.run('UPDATE incidents SET ref = ? WHERE vehicle_id = ? AND incident_id = ?', [
+          incidentRef(str(r.vehicle_id), str(r.incident_id)),
+          str(r.vehicle_id),
+          str(r.incident_id),
+        ])
+    })
   }
 
   private dropStatements(): void {
@@ -315,23 +336,32 @@ export class SqliteStore implements Store {
   // ----------------------------------------------------------------- incidents
 
   async addIncident(row: IncidentRow): Promise<boolean> {
-    return this.retry(
-      () =>
-        this.stmt(
-          `INSERT INTO incidents (vehicle_id, incident_id, type, detected_ms, received_ms, payload_id, reason_code, detail, categories, count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        ).run([
-          row.vehicleId,
-          row.incidentId,
-          row.type,
-          row.detectedMs,
-          row.receivedMs,
-          row.payloadId,
-          row.reasonCode,
-          row.detail,
-          JSON.stringify(row.categories),
-          row.count,
-        ]).changes === 1,
+    return this.retry(() =>
+      this.transaction(() => {
+        const fresh =
+          this.stmt(
+            `INSERT INTO incidents (vehicle_id, incident_id, type, detected_ms, received_ms, payload_id, reason_code, detail, categories, count, ref)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+          ).run([
+            row.vehicleId,
+            row.incidentId,
+            row.type,
+            row.detectedMs,
+            row.receivedMs,
+            row.payloadId,
+            row.reasonCode,
+            row.detail,
+            JSON.stringify(row.categories),
+            row.count,
+            incidentRef(row.vehicleId, row.incidentId),
+          ]).changes === 1
+        if (fresh)
+          this.stmt(
+            `INSERT INTO incident_events (vehicle_id, incident_id, event, from_state, to_state, grade, by_who, at_ms, note)
+             VALUES (?, ?, 'detected', '', 'open', '', ?, ?, '')`,
+          ).run([row.vehicleId, row.incidentId, row.vehicleId ? 'vehicle' : 'backend', row.receivedMs])
+        return fresh
+      }),
     )
   }
 
@@ -347,6 +377,81 @@ export class SqliteStore implements Store {
             ])
       return rows.map(toIncident)
     })
+  }
+
+  async listIncidentRecords(
+    opts: { limit?: number; vehicleId?: string; state?: IncidentState; fromMs?: number; toMs?: number } = {},
+  ): Promise<IncidentRecord[]> {
+    const limit = Math.max(1, Math.min(opts.limit ?? 100, 1_000_000))
+    const filters: [string, string | number | undefined][] = [
+      ['vehicle_id = ?', opts.vehicleId],
+      ['state = ?', opts.state],
+      ['detected_ms >= ?', opts.fromMs],
+      ['detected_ms < ?', opts.toMs],
+    ]
+    const used = filters.filter(([, v]) => v !== undefined)
+    const where = used.map(([w]) => w)
+    const args = used.map(([, v]) => v as string | number)
+    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY detected_ms DESC, ref LIMIT ?`
+    return this.retry(() => this.stmt(sql).all([...args, limit]).map(toIncidentRecord))
+  }
+
+  async getIncident(ref: string): Promise<IncidentRecord | undefined> {
+    return this.retry(() => {
+      const r = this.stmt('SELECT * FROM incidents WHERE ref = ?').get([ref])
+      return r ? toIncidentRecord(r) : undefined
+    })
+  }
+
+  async changeIncident(c: IncidentChange): Promise<IncidentRecord | undefined> {
+    return this.retry(() =>
+      this.transaction(() => {
+        const r = this.stmt('SELECT * FROM incidents WHERE ref = ?').get([c.ref])
+        if (!r || str(r.state) !== c.expectedState) return undefined
+        const col = c.state === 'contained' ? 'contained_ms' : c.state === 'reported' ? 'reported_ms' : c.state === 'closed' ? 'closed_ms' : ''
+        this.stmt(
+          `UPDATE incidents SET state = ?, grade = CASE ? WHEN '' THEN grade ELSE ? END${col ? `, ${col} = coalesce(${col}, ?)` : ', state = state'} WHERE ref = ?`,
+        ).run(col ? [c.state, c.grade, c.grade, c.atMs, c.ref] : [c.state, c.grade, c.grade, c.ref])
+        this.stmt(
+          `INSERT INTO incident_events (vehicle_id, incident_id, event, from_state, to_state, grade, by_who, at_ms, note)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run([str(r.vehicle_id), str(r.incident_id), c.event, c.expectedState, c.state, c.grade, c.by, c.atMs, c.note])
+        return toIncidentRecord(this.stmt('SELECT * FROM incidents WHERE ref = ?').get([c.ref])!)
+      }),
+    )
+  }
+
+  async incidentEventsOf(vehicleId: string, incidentId: string): Promise<IncidentEvent[]> {
+    return this.retry(() =>
+      this.stmt('SELECT * FROM incident_events WHERE vehicle_id = ? AND incident_id = ? ORDER BY seq').all([vehicleId, incidentId]).map(toIncidentEvent),
+    )
+  }
+
+  async incidentEventsAfter(seq: number, limit: number): Promise<IncidentEvent[]> {
+    return this.retry(() => this.stmt('SELECT * FROM incident_events WHERE seq > ? ORDER BY seq LIMIT ?').all([seq, limit]).map(toIncidentEvent))
+  }
+
+  async recordsAfter(rowid: number, limit: number, range?: { fromMs: number; toMs: number }): Promise<StoredRecord[]> {
+    return this.retry(() =>
+      (range
+        ? this.stmt('SELECT rowid AS rid, * FROM records WHERE rowid > ? AND exported_ms >= ? AND exported_ms < ? ORDER BY rowid LIMIT ?').all([
+            rowid,
+            range.fromMs,
+            range.toMs,
+            limit,
+          ])
+        : this.stmt('SELECT rowid AS rid, * FROM records WHERE rowid > ? ORDER BY rowid LIMIT ?').all([rowid, limit])
+      ).map((r) => ({
+        rowid: num(r.rid),
+        vehicleId: str(r.vehicle_id),
+        recordId: str(r.record_id),
+        year: num(r.year),
+        exportedMs: num(r.exported_ms),
+        receivedMs: num(r.received_ms),
+        recipient: str(r.recipient),
+        body: (r.body as Uint8Array | null) ?? null,
+      })),
+    )
   }
 
   // ------------------------------------------------------------------ policies
@@ -514,6 +619,36 @@ function toIncident(r: Row): IncidentRow {
     detail: str(r.detail),
     categories: json(r.categories),
     count: num(r.count),
+  }
+}
+
+const states: readonly IncidentState[] = ['open', 'contained', 'reported', 'closed']
+
+function toIncidentRecord(r: Row): IncidentRecord {
+  const state = str(r.state) as IncidentState
+  return {
+    ...toIncident(r),
+    ref: str(r.ref),
+    state: states.includes(state) ? state : 'open',
+    grade: str(r.grade),
+    containedMs: optNum(r.contained_ms),
+    reportedMs: optNum(r.reported_ms),
+    closedMs: optNum(r.closed_ms),
+  }
+}
+
+function toIncidentEvent(r: Row): IncidentEvent {
+  return {
+    seq: num(r.seq),
+    vehicleId: str(r.vehicle_id),
+    incidentId: str(r.incident_id),
+    event: str(r.event) as IncidentEvent['event'],
+    fromState: str(r.from_state),
+    toState: str(r.to_state),
+    grade: str(r.grade),
+    by: str(r.by_who),
+    atMs: num(r.at_ms),
+    note: str(r.note),
   }
 }
 

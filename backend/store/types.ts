@@ -80,6 +80,63 @@ export interface IncidentRow {
   count: number
 }
 
+/** Where an incident is in its lifecycle. */
+export type IncidentState = 'open' | 'contained' | 'reported' | 'closed'
+
+/** An incident with its lifecycle. */
+export interface IncidentRecord extends IncidentRow {
+  /** Short stable id (`INC-` + 16 hex). */
+  ref: string
+  state: IncidentState
+  /** Grade set by an officer ('' = the grade table's grade for the type). */
+  grade: string
+  containedMs: number | null
+  reportedMs: number | null
+  closedMs: number | null
+}
+
+/** One event of the emergency-response log, as stored. */
+export interface IncidentEvent {
+  /** Monotonic; the log's cursor. */
+  seq: number
+  vehicleId: string
+  incidentId: string
+  event: 'detected' | 'contained' | 'reported' | 'closed' | 'graded'
+  fromState: string
+  toState: string
+  grade: string
+  /** Who: an account id, 'backend' or 'vehicle'. */
+  by: string
+  atMs: number
+  note: string
+}
+
+/** A state change (or regrading) of one incident, applied only if it is still in `expectedState`. */
+export interface IncidentChange {
+  ref: string
+  expectedState: IncidentState
+  state: IncidentState
+  /** New grade ('' keeps the current one). */
+  grade: string
+  event: IncidentEvent['event']
+  by: string
+  atMs: number
+  note: string
+}
+
+/** A stored export record (metadata) with its insertion order. */
+export interface StoredRecord {
+  /** Insertion order (SQLite rowid): the export log's cursor. */
+  rowid: number
+  vehicleId: string
+  recordId: string
+  year: number
+  exportedMs: number
+  receivedMs: number
+  recipient: string
+  body: Uint8Array | null
+}
+
 /** A signed policy as issued. */
 export interface PolicyRow {
   version: number
@@ -172,6 +229,20 @@ export interface Store {
   /** Stores an incident; false when (vehicleId, incidentId) is already on record. */
   addIncident(row: IncidentRow): Promise<boolean>
   listIncidents(opts?: { limit?: number; vehicleId?: string }): Promise<IncidentRow[]>
+  /** Incidents with their lifecycle, newest detected first; `fromMs`/`toMs` bound detectedMs ([from, to)). */
+  listIncidentRecords(opts?: { limit?: number; vehicleId?: string; state?: IncidentState; fromMs?: number; toMs?: number }): Promise<IncidentRecord[]>
+  getIncident(ref: string): Promise<IncidentRecord | undefined>
+  /**
+   * Applies a state change and stores its event in one transaction; undefined when the incident
+   * is unknown or no longer in `expectedState` (someone else changed it).
+   */
+  changeIncident(change: IncidentChange): Promise<IncidentRecord | undefined>
+  /** Lifecycle events of one incident, oldest first. */
+  incidentEventsOf(vehicleId: string, incidentId: string): Promise<IncidentEvent[]>
+  /** Lifecycle events after a cursor, oldest first. */
+  incidentEventsAfter(seq: number, limit: number): Promise<IncidentEvent[]>
+  /** Export records after a cursor in insertion order; `fromMs`/`toMs` bound exportedMs ([from, to)). */
+  recordsAfter(rowid: number, limit: number, range?: { fromMs: number; toMs: number }): Promise<StoredRecord[]>
 
   /** Next version of the one monotonic policy sequence, reserved and stored with the row built for it. */
   savePolicy(build: (version: number) => Omit<PolicyRow, 'version'>): Promise<PolicyRow>

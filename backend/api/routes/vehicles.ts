@@ -2,7 +2,7 @@
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { AdxError } from '../../../shared/errors.ts'
-import { VEHICLE_ID_PATTERN } from '../../../shared/topics.ts'
+import { vehicleIdProblem } from '../../vehicles/vehicle-id.ts'
 import { generateSecret, hashSecret } from '../../vehicles/credentials.ts'
 import { requireRole } from '../auth.ts'
 import type { ApiDeps } from '../deps.ts'
@@ -12,7 +12,10 @@ import { type OverseasDeps, overseasReads } from '../overseas.ts'
 
 /** Body of POST /api/vehicles. */
 export const vehicleInput = z.strictObject({
-  vehicleId: z.string().regex(VEHICLE_ID_PATTERN, 'must be 1–128 letters, digits or :._- (the vehicle pseudonym)'),
+  vehicleId: z.string().superRefine((id, ctx) => {
+    const problem = vehicleIdProblem(id)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  }),
   label: z.string().max(256).default(''),
 })
 
