@@ -1,34 +1,127 @@
 /**
- * `adx demo` (what `npm start` runs): shows ADX at work on the embedded defaults. Today it
- * inspects the showcase payloads for an abroad destination and prints what was stripped,
- * pseudonymised and held, and why.
+ * `adx demo` (what `npm start` runs): ADX on the embedded defaults. A backend (embedded MQTT
+ * broker, SQLite), an abroad sink, and a small fleet of real agents in one process. The fleet
+ * sends payloads with planted key material and control instructions; the demo prints what
+ * crossed the border, what was held and why, and the backend's yearly counts and measure; then
+ * an officer records filings, and held exports resume.
  */
-import { randomBytes } from 'node:crypto'
-import type { Command } from 'commander'
-import { loadInspector } from '../agent/load-inspector.ts'
-import { examplePayloads } from '../simulator/corpus.ts'
+import { InvalidArgumentError, type Command } from 'commander'
+import { forbiddenForms } from '../simulator/key-material.ts'
+import { type DemoFleet, startDemoFleet } from '../simulator/demo-fleet.ts'
+
+interface DemoOptions {
+  vehicles: number
+  payloads: number
+  dir: string
+  port: number
+  once: boolean
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function count(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 200) throw new InvalidArgumentError('must be an integer from 1 to 200')
+  return n
+}
+function port(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0 = any free port)')
+  return n
+}
+
+/** Wait until every agent's outbox holds nothing but held payloads (or the time is up). */
+async function settle(d: DemoFleet, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    const busy = d.agents.some((a) => {
+      const s = a.core.outbox.stats()
+      return s.items - s.held > 0 || s.pendingOps > 0
+    })
+    if (!busy) return
+    await sleep(250)
+  }
+}
+
+function heldReasons(d: DemoFleet): Map<string, number> {
+  const m = new Map<string, number>()
+  for (const a of d.agents) for (const h of a.core.outbox.listHeld()) m.set(h.reasonCode, (m.get(h.reasonCode) ?? 0) + 1)
+  return m
+}
+
+interface Status {
+  measure: string
+  counts: Record<string, unknown>
+  held: { category: string; limitIds: string[] }[]
+  limits: { id: string; count: number; value: number; alertLevel: number; covered: boolean }[]
+}
+
+async function printStatus(d: DemoFleet, out: (s: string) => void): Promise<void> {
+  const s = (await d.api('/api/status')) as Status
+  const incidents = (await d.api('/api/incidents')) as { incidents?: unknown[] } | unknown[]
+  const n = Array.isArray(incidents) ? incidents.length : (incidents.incidents?.length ?? 0)
+  out(`  backend measure      ${s.measure}\n`)
+  out(`  held fleet-wide      ${s.held.length ? s.held.map((h) => `${h.category} (${h.limitIds.join(', ')})`).join('; ') : 'nothing'}\n`)
+  for (const l of s.limits.filter((x) => x.count > 0).slice(0, 6))
+    out(`  ${l.id.padEnd(44)} ${String(l.count).padStart(7)} of ${l.value}${l.covered ? ' (filing in force)' : ''}\n`)
+  out(`  incidents            ${n}\n`)
+}
 
 /** Register `adx demo`. */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run ADX on the embedded defaults with example payloads and print what happens')
-    .action(() => {
-      const inspector = loadInspector({ pseudonymKey: randomBytes(32) })
-      const destination = { name: 'oem-eu', region: 'abroad' as const, recipient: 'CN=oem-eu.example' }
-      const out = process.stdout
-      out.write('ADX demo: example payloads bound for an endpoint abroad, with nothing on file\n\n')
-      for (const { name, payload } of examplePayloads()) {
-        const v = inspector.inspect(payload, destination)
-        out.write(`● ${name}\n`)
-        out.write(`  decision      ${v.decision.toUpperCase()}${v.reasons.length ? ` (${v.reasons.map((r) => r.code + (r.ruleIds ? ` ${r.ruleIds.join(',')}` : '')).join('; ')})` : ''}\n`)
-        out.write(`  categories    ${v.categories.map((c) => c.id).join(', ')}\n`)
-        if (v.rules.length) out.write(`  rules fired   ${v.rules.map((r) => `${r.id}→${r.requires}`).join(', ')}\n`)
-        if (v.stripped.length) out.write(`  stripped      ${v.stripped.map((s) => `${s.kind}@${s.path}`).join(', ')}\n`)
-        if (v.pseudonymised.length) out.write(`  pseudonymised ${v.pseudonymised.map((p) => p.kind).join(', ')}\n`)
-        if (v.coarsened.length) out.write(`  coarsened     ${v.coarsened.length} coordinate(s)\n`)
-        out.write(`  subjects      ${v.subjects.map((s) => `${s.kind}${s.sensitive ? ' (sensitive)' : ''}`).join(', ') || 'none'}\n\n`)
+    .description('run ADX on the embedded defaults: backend, abroad sink and a small fleet of real agents')
+    .option('--vehicles <n>', 'vehicles in the demo fleet', count, 8)
+    .option('--payloads <n>', 'payloads per vehicle', count, 6)
+    .option('--dir <path>', 'working folder (wiped at start)', '.adx/demo')
+    .option('--port <n>', 'HTTP API port (0 = any free port)', port, 8080)
+    .option('--once', 'stop after the run instead of keeping the backend up', false)
+    .action(async (opts: DemoOptions) => {
+      const out = (s: string) => process.stdout.write(s)
+      out(`ADX demo: backend (embedded MQTT broker + SQLite), an abroad sink, ${opts.vehicles} vehicles running the real agent\n\n`)
+      const d = await startDemoFleet({ dir: opts.dir, vehicles: opts.vehicles, httpPort: opts.port })
+      try {
+        out(`1. The fleet sends ${opts.payloads} payloads per vehicle to an endpoint abroad, nothing on file\n`)
+        const run = await d.drive(opts.payloads)
+        await settle(d)
+        const crossed = d.sink.received
+        const bytes = Buffer.concat(crossed.map((r) => r.body)).toString('latin1')
+        const leaked = run.plantedKeys.filter((k) => forbiddenForms(k).some((f) => bytes.includes(f))).length
+        out(`  submitted            ${run.submitted} (${run.plantedKeys.length} with planted key material, ${run.plantedControls} control instructions)\n`)
+        out(`  crossed the border   ${d.sink.ids().size} payloads; planted secrets found there: ${leaked}\n`)
+        for (const [code, n] of heldReasons(d)) out(`  held                 ${n} × ${code}\n`)
+        await printStatus(d, out)
+
+        out('\n2. The officer records an MNR approval (location) and a standard contract; the backend pushes signed policy\n')
+        const now = Date.now()
+        const year = 365 * 86_400_000
+        for (const [kind, categories] of [['mnr-approval', ['location']], ['standard-contract', ['*']]] as const)
+          await d.api('/api/filings', {
+            method: 'POST',
+            body: { kind, reference: `DEMO-${kind}`, categories, recipients: ['*'], purposes: ['*'], validFromMs: now - 1000, validUntilMs: now + year },
+          })
+        // Agents re-inspect held payloads when the signed policy with the filings arrives.
+        for (let i = 0; i < 40 && [...heldReasons(d).keys()].some((c) => c !== 'ADX_HOLD_LEASE_EXHAUSTED'); i++) await sleep(250)
+        await settle(d)
+        out(`  crossed the border   ${d.sink.ids().size} payloads\n`)
+        for (const [code, n] of heldReasons(d)) out(`  still held           ${n} × ${code}\n`)
+        await printStatus(d, out)
+
+        const base = `http://${d.backend.http.host}:${d.backend.http.port}`
+        out('\nWhere to look:\n')
+        out(`  curl -H 'Authorization: Bearer ${d.token}' ${base}/api/status\n`)
+        out(`  curl -H 'Authorization: Bearer ${d.token}' ${base}/api/incidents\n`)
+        out(`  ${base}/api/openapi.json · ${base}/metrics · data in ${opts.dir}\n`)
+        if (!opts.once) {
+          out('\nThe backend keeps running; press Ctrl-C to stop.\n')
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', () => resolve())
+            process.once('SIGTERM', () => resolve())
+          })
+        }
+      } finally {
+        await d.stop()
       }
-      out.write('Try it on your own payload: npx adx inspect --to abroad FILE (see README.md)\n')
     })
 }

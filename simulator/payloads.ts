@@ -75,6 +75,13 @@ export function simPayload(
       { path: 'Vehicle.Driver.Identifier.Subject', timestampMs: createdMs, value: { text: driver.driverId } },
       { path: 'Vehicle.Exterior.AirTemperature', timestampMs: createdMs, value: { number: r.int(-10, 38) } },
     ]
+    if (kind === 4) {
+      // A location fix: coarsened abroad, and surveying data that needs MNR approval.
+      samples.push(
+        { path: 'Vehicle.CurrentLocation.Latitude', timestampMs: createdMs, value: { number: 31.2 + r.next() / 10 } },
+        { path: 'Vehicle.CurrentLocation.Longitude', timestampMs: createdMs, value: { number: 121.4 + r.next() / 10 } },
+      )
+    }
     if (kind === 5)
       samples.push({ path: 'Vehicle.Powertrain.TractionBattery.Charging.ChargeCurrent.DC', timestampMs: createdMs, value: { number: r.int(20, 250) } })
     if (planted) samples.push({ path: 'Vehicle.VersionVSS.Label', timestampMs: createdMs, value: { text: planted.text } })

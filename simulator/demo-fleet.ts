@@ -1,0 +1,128 @@
+/**
+ * A small fleet of real agents (the daemon code: inspect, outbox, pinned delivery, uplink)
+ * in one process, against a real backend (embedded broker, SQLite) and an abroad sink.
+ * `adx demo` runs it; tests and `adx sim` build on it.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { pino } from 'pino'
+import { resolveAgentConfig } from '../agent/daemon/config.ts'
+import { type RunningAgent, startAgent } from '../agent/daemon/daemon.ts'
+import { parseConfig } from '../backend/config.ts'
+import { type RunningBackend, startBackend } from '../backend/server.ts'
+import { generateSecret, hashSecret } from '../backend/vehicles/credentials.ts'
+import { type AbroadSink, sinkCertificate, startAbroadSink } from './abroad-sink.ts'
+import { createFleet, type SimFleet } from './fleet.ts'
+import type { KeyMaterial } from './key-material.ts'
+import { keyPool, simPayload } from './payloads.ts'
+import { seeded } from './random.ts'
+
+export interface DemoFleetOptions {
+  dir: string
+  vehicles: number
+  seed?: number
+  httpPort?: number
+  brokerPort?: number
+  log?: Logger
+}
+
+export interface DemoFleet {
+  fleet: SimFleet
+  backend: RunningBackend
+  sink: AbroadSink
+  agents: RunningAgent[]
+  /** Bearer token of the demo officer account. */
+  token: string
+  api(path: string, init?: { method?: string; body?: unknown }): Promise<unknown>
+  /** Submit `perVehicle` payloads from every vehicle; returns what was planted. */
+  drive(perVehicle: number, startSeq?: number): Promise<{ submitted: number; plantedKeys: KeyMaterial[]; plantedControls: number; driverIds: Set<string> }>
+  stop(): Promise<void>
+}
+
+/** Start backend, sink and `vehicles` agents. */
+export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet> {
+  rmSync(opts.dir, { recursive: true, force: true })
+  mkdirSync(opts.dir, { recursive: true })
+  const log = opts.log ?? pino({ level: 'silent' })
+  const token = randomBytes(18).toString('base64url')
+  const backend = await startBackend(
+    parseConfig(
+      {
+        dataDir: join(opts.dir, 'backend'),
+        http: { port: opts.httpPort ?? 0 },
+        broker: { mode: 'embedded', port: opts.brokerPort ?? 0 },
+        api: { accounts: [{ id: 'demo-officer', role: 'officer', token }] },
+        policy: { reevaluateIntervalMs: 1000 },
+        log: { level: 'silent' },
+      },
+      opts.dir,
+    ),
+    { logger: log },
+  )
+  const sink = await startAbroadSink(sinkCertificate(opts.dir))
+  const fleet = createFleet({ vehicles: opts.vehicles, seed: opts.seed ?? 1 })
+  const pseudonymKey = randomBytes(32).toString('hex')
+  const agents: RunningAgent[] = []
+  for (const v of fleet.vehicles) {
+    // The backend knows vehicles by an opaque id, never the VIN.
+    const vehicleId = `veh-${String(v.index).padStart(6, '0')}`
+    const secret = generateSecret()
+    await backend.store.addVehicle({ vehicleId, label: 'demo', secretHash: await hashSecret(secret, { N: 1024, r: 8, p: 1 }), createdMs: Date.now() })
+    const config = resolveAgentConfig({
+      vehicle: { id: vehicleId },
+      backend: { url: `mqtt://127.0.0.1:${backend.broker!.port}`, password: secret, policyPublicKey: backend.signer.publicKeyPem, batchSize: 50 },
+      pseudonymKey,
+      dataDir: join(opts.dir, 'agents', vehicleId),
+      ingress: { http: { port: 0 } },
+      destinations: [{ name: 'oem-eu', region: 'abroad', recipient: 'CN=abroad-sink.adx.test', transport: 'https', url: sink.url, pinSha256: sink.fingerprint }],
+      heartbeatSeconds: 30,
+      log: { level: 'silent' },
+    })
+    agents.push(await startAgent(config, { log }))
+  }
+  const base = `http://${backend.http.host}:${backend.http.port}`
+  const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
+    const res = await fetch(base + path, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    })
+    return res.json()
+  }
+  const pool = keyPool()
+  const r = seeded((opts.seed ?? 1) + 1)
+  return {
+    fleet,
+    backend,
+    sink,
+    agents,
+    token,
+    api,
+    async drive(perVehicle, startSeq = 0) {
+      const plantedKeys: KeyMaterial[] = []
+      const driverIds = new Set<string>()
+      let plantedControls = 0
+      let submitted = 0
+      for (let s = startSeq; s < startSeq + perVehicle; s++) {
+        await Promise.all(
+          fleet.vehicles.map(async (v, i) => {
+            const p = simPayload(fleet, v, s, r, pool, 'oem-eu', Date.now(), { keyRate: 0.1, controlRate: 0.2 })
+            plantedKeys.push(...p.plantedKeys)
+            plantedControls += p.plantedControls
+            for (const d of p.driverIds) driverIds.add(d)
+            await agents[i]!.submit(p.payload)
+            submitted++
+          }),
+        )
+      }
+      return { submitted, plantedKeys, plantedControls, driverIds }
+    },
+    async stop() {
+      for (const a of agents) await a.stop()
+      await sink.close()
+      await backend.stop()
+    },
+  }
+}
