@@ -20,7 +20,7 @@ import { countingPlan } from './counting/plan.ts'
 import { buildAuditExport } from './audit/export.ts'
 import { incidentTypes, RecentIncidents, raiseIncident } from './incidents/raise.ts'
 import { setupIncidents } from './incidents/setup.ts'
-import { checkExpiredFilings } from './incidents/watch.ts'
+import { checkExpiredFilings, offlineHeld } from './incidents/watch.ts'
 import { IngestService } from './ingest/service.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -100,6 +100,8 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       await incidents.logs.pump()
     })
     const recentWatch = new RecentIncidents()
+    /** Payloads each vehicle last reported holding (from heartbeats; relearned after a restart). */
+    const heldByVehicle = new Map<string, number>()
 
     const auth = new VehicleAuthenticator(store)
     await auth.refresh()
@@ -196,11 +198,32 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
         evaluateSoon()
         pumpLogs()
       },
-      onHeartbeat: (id) => {
+      onHeartbeat: (id, hb) => {
+        heldByVehicle.set(id, hb.heldPayloads)
         svc.vehiclePolicy(id).catch((err: unknown) => log.error({ err, vehicleId: id }, 'vehicle policy not issued'))
       },
       clock,
     })
+
+    /** ADX_INC_AGENT_OFFLINE_HELD: one incident per offline episode of a vehicle holding data. */
+    const checkOfflineHeld = async () => {
+      const holding = [...heldByVehicle].filter(([, n]) => n > 0)
+      if (holding.length === 0) return
+      const rows = (await Promise.all(holding.map(([id]) => store.getVehicle(id)))).filter((v): v is NonNullable<typeof v> => v !== undefined)
+      const afterMs = incidents.settings.offlineHeldAfterMs
+      for (const id of offlineHeld(rows, heldByVehicle, clock(), afterMs)) {
+        const v = rows.find((r) => r.vehicleId === id)!
+        await raiseIncident(store, log, {
+          type: incidentTypes.AGENT_OFFLINE_HELD,
+          incidentId: `offline-held:${id}:${v.lastSeenMs}`,
+          vehicleId: id,
+          nowMs: clock(),
+          reasonCode: 'ADX_INC_AGENT_OFFLINE_HELD',
+          detail: `offline since ${new Date(v.lastSeenMs ?? 0).toISOString()} holding ${heldByVehicle.get(id)} payloads (limit ${Math.round(afterMs / 60_000)} min)`,
+          count: heldByVehicle.get(id) ?? 0,
+        }, recentWatch)
+      }
+    }
 
     updateGauges(await policy.evaluate())
     await policy.republish()
@@ -210,6 +233,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     const tick = setInterval(() => {
       evaluateSoon()
       checkExpiredFilings(store, log, clock(), recentWatch).catch((err: unknown) => log.error({ err }, 'filing expiry check failed'))
+      checkOfflineHeld().catch((err: unknown) => log.error({ err }, 'offline-with-held-data check failed'))
       auth
         .refresh()
         .then((revoked) => {

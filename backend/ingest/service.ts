@@ -36,7 +36,8 @@ export interface IngestDeps {
   /** Called after a commit that inserted records (re-evaluate the measure). */
   onCounted: () => void
   /** Called on a heartbeat (renew the vehicle's lease). */
-  onHeartbeat: (vehicleId: string) => void
+  /** A vehicle's heartbeat: how many payloads it holds (for the offline-with-held-data watch). */
+  onHeartbeat: (vehicleId: string, heartbeat: { heldPayloads: number }) => void
   clock?: () => number
 }
 
@@ -238,7 +239,7 @@ export class IngestService {
       const decoded = decodeHeartbeat(payload, vehicleId, this.deps.limits)
       if (!decoded.ok) return await this.reject('heartbeats', vehicleId, decoded.error, 'heartbeat')
       this.deps.metrics.messages.inc({ kind: 'heartbeats', result: 'ok' })
-      this.deps.onHeartbeat(vehicleId)
+      this.deps.onHeartbeat(vehicleId, { heldPayloads: decoded.value.heldPayloads })
     } catch (err) {
       this.deps.log.error({ err, topic }, 'heartbeat not handled')
     }

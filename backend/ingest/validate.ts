@@ -126,13 +126,13 @@ export function decodeIncident(payload: Uint8Array, vehicleId: string, limits: I
 }
 
 /** Decodes a Heartbeat (only its vehicle must match). */
-export function decodeHeartbeat(payload: Uint8Array, vehicleId: string, limits: IngestLimits): Checked<{ policyVersion: number }> {
+export function decodeHeartbeat(payload: Uint8Array, vehicleId: string, limits: IngestLimits): Checked<{ policyVersion: number; heldPayloads: number }> {
   if (payload.length > 4096) return fail('ADX_ERR_INGEST_OVERSIZED', `${payload.length} bytes > 4096`)
   try {
-    const hb = wire.Heartbeat.toObject(wire.Heartbeat.decode(payload), { defaults: true }) as { vehiclePseudonym: string; policyVersion: number }
+    const hb = wire.Heartbeat.toObject(wire.Heartbeat.decode(payload), { defaults: true }) as { vehiclePseudonym: string; policyVersion: number; heldPayloads: number }
     if (hb.vehiclePseudonym && hb.vehiclePseudonym !== vehicleId)
       return fail('ADX_ERR_INGEST_VEHICLE_MISMATCH', `heartbeat: vehicle_pseudonym "${hb.vehiclePseudonym}" published by "${vehicleId}"`)
-    return { ok: true, value: { policyVersion: hb.policyVersion } }
+    return { ok: true, value: { policyVersion: hb.policyVersion, heldPayloads: hb.heldPayloads } }
   } catch (e) {
     return fail('ADX_ERR_INGEST_MALFORMED', `Heartbeat does not decode: ${(e as Error).message}`)
   }
