@@ -169,6 +169,8 @@ export function evictionIncident(e: OutboxEvictedIncident, vehicleId: string): I
     type: 'ADX_INC_OUTBOX_EVICTED',
     vehiclePseudonym: vehicleId,
     detectedMs: e.at,
+    recipients: [],
+    subjectPseudonyms: [],
     payloadId: '',
     reasonCode: 'ADX_INC_OUTBOX_EVICTED',
     detail: `${e.ids.length} item(s), ${e.bytes} bytes evicted from ${e.destination} to make room for ${e.evictedFor.destination}`,

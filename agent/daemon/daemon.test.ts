@@ -94,6 +94,11 @@ describe.skipIf(!haveOpenssl())('agent end to end', () => {
     expect(w.backend!.records[0]).toMatchObject({ destination: 'oem-eu', vehiclePseudonym: 'veh-1', strippedItems: 1 })
     await until(() => w.backend!.incidents.length === 2, 'incidents')
     expect(w.backend!.incidents.map((i) => i.type).sort()).toEqual(['ADX_INC_CONTROL_AT_EGRESS', 'ADX_INC_KEY_MATERIAL_AT_EGRESS'])
+    // Scope travels with the incident: the overseas recipient, and persons only as pseudonyms.
+    for (const i of w.backend!.incidents) {
+      expect(i.recipients).toEqual(['CN=sink.test'])
+      for (const p of i.subjectPseudonyms ?? []) expect(p).toMatch(/^psn:/)
+    }
     await until(() => w.agent.core.outbox.stats().items === 0, 'everything acknowledged')
   })
 

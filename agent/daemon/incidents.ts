@@ -31,6 +31,10 @@ export interface IncidentInput {
   detail?: string
   categories?: string[]
   count?: number
+  /** Overseas recipients concerned. */
+  recipients?: string[]
+  /** Persons concerned, as pseudonyms (never raw identifiers). */
+  subjectPseudonyms?: string[]
   detectedMs: number
 }
 
@@ -47,6 +51,8 @@ export function buildIncident(i: IncidentInput): Incident {
     detail: i.detail ?? agentIncidentTypes[i.type],
     categories: i.categories ?? [],
     count: i.count ?? 1,
+    recipients: i.recipients ?? [],
+    subjectPseudonyms: i.subjectPseudonyms ?? [],
   }
 }
 

@@ -223,6 +223,8 @@ export class Pipeline {
         count: items.length,
         detail: `${items.length} item(s) removed before ${dest.region} destination ${dest.name}: ${[...new Set(items.map((s) => `${s.kind}${s.encoding ? `/${s.encoding}` : ''}`))].join(', ')}`,
         categories: v.categories.map((c) => c.id),
+        ...(dest.region === 'abroad' ? { recipients: [dest.recipient] } : {}),
+        subjectPseudonyms: v.subjects.map((s) => s.pseudonym),
       })
     }
     const summary = {

@@ -234,7 +234,9 @@ export async function buildAuditExport(i: AuditExportInput): Promise<AuditFiles>
   const incidents = []
   for (const r of incidentRows) {
     const history = (await store.incidentEventsOf(r.vehicleId, r.incidentId)).map(({ vehicleId: _v, incidentId: _i, ...e }) => e)
-    incidents.push({ ...viewIncident(r, i.table, nowMs), history })
+    const view = viewIncident(r, i.table, nowMs)
+    // The regulator's copy counts the persons concerned; their pseudonyms stay at the backend.
+    incidents.push({ ...view, scope: { ...view.scope, persons: { count: view.scope.persons.count } }, history })
   }
 
   const exportChain = chainLines(EMPTY_TIP, entries, nowMs)

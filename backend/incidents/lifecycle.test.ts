@@ -92,7 +92,7 @@ describe('IncidentService (injected clock)', () => {
     const v = await vehicleIncident('ADX_INC_KEY_MATERIAL_AT_EGRESS')
     expect(v).toMatchObject({ state: 'open', grade: 'major', gradeSource: 'table', reportDeadlineMs: T0 + 60 * MIN, overdue: false })
     expect(v.id).toMatch(/^INC-[0-9a-f]{16}$/)
-    expect(v.scope).toEqual({ vehicles: { count: 1, pseudonyms: ['veh-1'] }, categories: ['diagnostic'], items: 2 })
+    expect(v.scope).toEqual({ vehicles: { count: 1, pseudonyms: ['veh-1'] }, persons: { count: 0, pseudonyms: [] }, recipients: { count: 0, ids: [] }, categories: ['diagnostic'], items: 2 })
     expect(v.automaticActions[0]).toMatch(/removed/)
 
     now = T0 + 10 * MIN

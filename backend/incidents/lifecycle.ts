@@ -40,6 +40,10 @@ export interface IncidentView {
   reportedLate: boolean
   scope: {
     vehicles: { count: number; pseudonyms: string[] }
+    /** Persons concerned: a count and their pseudonyms (never raw identifiers). */
+    persons: { count: number; pseudonyms: string[] }
+    /** Overseas recipients concerned. */
+    recipients: { count: number; ids: string[] }
     categories: string[]
     /** How many items (payloads, records, messages) the reporter counted. */
     items: number
@@ -79,6 +83,8 @@ export function viewIncident(r: IncidentRecord, table: GradeTable, nowMs: number
     reportedLate: deadline !== null && r.reportedMs !== null && r.reportedMs > deadline,
     scope: {
       vehicles: { count: r.vehicleId ? 1 : 0, pseudonyms: r.vehicleId ? [r.vehicleId] : [] },
+      persons: { count: r.subjects?.length ?? 0, pseudonyms: r.subjects ?? [] },
+      recipients: { count: r.recipients?.length ?? 0, ids: r.recipients ?? [] },
       categories: r.categories,
       items: r.count,
     },

@@ -222,6 +222,8 @@ export class IngestService {
         detail: i.detail,
         categories: i.categories.slice(0, 64),
         count: i.count,
+        recipients: (i.recipients ?? []).slice(0, 64),
+        subjects: (i.subjectPseudonyms ?? []).slice(0, 1024),
       })
       this.deps.metrics.messages.inc({ kind: 'incidents', result: 'ok' })
       this.deps.log.warn({ vehicleId, incident: i.type, reason: i.reasonCode }, `vehicle incident ${i.type}`)

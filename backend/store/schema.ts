@@ -148,4 +148,9 @@ export const migrations: readonly string[] = [
     SELECT vehicle_id, incident_id, 'detected', '', 'open', '', CASE vehicle_id WHEN '' THEN 'backend' ELSE 'vehicle' END, received_ms, ''
     FROM incidents ORDER BY received_ms, vehicle_id, incident_id;
   `,
+  // 3: incident scope: overseas recipients and persons (pseudonyms) concerned.
+  `
+  ALTER TABLE incidents ADD COLUMN recipients TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE incidents ADD COLUMN subjects TEXT NOT NULL DEFAULT '[]';
+  `,
 ]

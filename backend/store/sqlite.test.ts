@@ -130,6 +130,8 @@ describe('SqliteStore vehicles, filings, incidents, policies', () => {
       detail: 'd',
       categories: ['location'],
       count: 1,
+      recipients: ['CN=oem-eu'],
+      subjects: ['psn:driver-id:00'],
     }
     expect(await store.addIncident(i)).toBe(true)
     expect(await store.addIncident(i)).toBe(false)

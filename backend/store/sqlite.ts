@@ -340,8 +340,8 @@ export class SqliteStore implements Store {
       this.transaction(() => {
         const fresh =
           this.stmt(
-            `INSERT INTO incidents (vehicle_id, incident_id, type, detected_ms, received_ms, payload_id, reason_code, detail, categories, count, ref)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+            `INSERT INTO incidents (vehicle_id, incident_id, type, detected_ms, received_ms, payload_id, reason_code, detail, categories, count, ref, recipients, subjects)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
           ).run([
             row.vehicleId,
             row.incidentId,
@@ -354,6 +354,8 @@ export class SqliteStore implements Store {
             JSON.stringify(row.categories),
             row.count,
             incidentRef(row.vehicleId, row.incidentId),
+            JSON.stringify(row.recipients ?? []),
+            JSON.stringify(row.subjects ?? []),
           ]).changes === 1
         if (fresh)
           this.stmt(
@@ -619,6 +621,8 @@ function toIncident(r: Row): IncidentRow {
     detail: str(r.detail),
     categories: json(r.categories),
     count: num(r.count),
+    recipients: r.recipients === undefined ? [] : json(r.recipients),
+    subjects: r.subjects === undefined ? [] : json(r.subjects),
   }
 }
 

@@ -78,6 +78,10 @@ export interface IncidentRow {
   detail: string
   categories: string[]
   count: number
+  /** Overseas recipients concerned (absent = none recorded). */
+  recipients?: string[]
+  /** Persons concerned, as pseudonyms (absent = none recorded). */
+  subjects?: string[]
 }
 
 /** Where an incident is in its lifecycle. */

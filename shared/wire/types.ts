@@ -87,6 +87,7 @@ export interface ExportRecord {
 export interface Incident {
   incidentId: string; type: string; vehiclePseudonym: string; detectedMs: number; payloadId: string
   reasonCode: string; detail: string; categories: string[]; count: number
+  recipients: string[]; subjectPseudonyms: string[]
 }
 
 export interface Filing {

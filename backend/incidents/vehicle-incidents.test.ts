@@ -1,7 +1,9 @@
 /**
- * ADX_INC_AGENT_OFFLINE_HELD end to end: a vehicle reports held payloads in its heartbeat,
- * goes offline, and the backend raises the incident once the configured time has passed —
- * and not for a vehicle that holds nothing.
+ * Vehicle incidents end to end over MQTT: an agent's incident keeps its scope (persons as
+ * pseudonyms, overseas recipients) through ingest to the officer's view; and
+ * ADX_INC_AGENT_OFFLINE_HELD: a vehicle reports held payloads in its heartbeat, goes offline,
+ * and the backend raises the incident once the configured time has passed — and not for a
+ * vehicle that holds nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -49,6 +51,36 @@ async function heartbeatAndLeave(id: string, heldPayloads: number): Promise<void
   await c.publishAsync(`adx/v1/vehicles/${id}/heartbeats`, Buffer.from(hb), { qos: 1 })
   await c.endAsync()
 }
+
+describe('incident scope', () => {
+  it('keeps the persons and recipients an agent reports, and shows them in the view', async () => {
+    const id = 'veh-holding'
+    const c = await connectAsync(`mqtt://127.0.0.1:${backend.broker!.port}`, { username: id, password: secrets[id], clientId: id, reconnectPeriod: 0 })
+    const inc = wire.Incident.encode(
+      wire.Incident.fromObject({
+        incidentId: 'inc-scope-1', type: 'ADX_INC_KEY_MATERIAL_AT_EGRESS', vehiclePseudonym: id, detectedMs: Date.now(), count: 2,
+        categories: ['key-material'], recipients: ['CN=oem-eu.example'], subjectPseudonyms: ['psn:driver-id:00112233445566778899'],
+      }),
+    ).finish()
+    await c.publishAsync(`adx/v1/vehicles/${id}/incidents`, Buffer.from(inc), { qos: 1 })
+    await c.endAsync()
+    const deadline = Date.now() + 10_000
+    let row: { recipients?: string[]; subjects?: string[] } | undefined
+    while (!row && Date.now() < deadline) {
+      row = (await backend.store.listIncidents({})).find((i: { incidentId: string }) => i.incidentId === 'inc-scope-1')
+      if (!row) await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(row?.recipients).toEqual(['CN=oem-eu.example'])
+    expect(row?.subjects).toEqual(['psn:driver-id:00112233445566778899'])
+    const { viewIncident } = await import('./lifecycle.ts')
+    const { gradeTable } = await import('./grades.ts')
+    const { loadRulePack } = await import('../../shared/rulepack/load.ts')
+    const rec = (await backend.store.listIncidentRecords({ limit: 100 })).find((r: { incidentId: string }) => r.incidentId === 'inc-scope-1')!
+    const view = viewIncident(rec, gradeTable(loadRulePack(), { grades: {}, reportWithinMinutes: {}, offlineHeldAfterMs: 1 }), Date.now())
+    expect(view.scope.persons).toEqual({ count: 1, pseudonyms: ['psn:driver-id:00112233445566778899'] })
+    expect(view.scope.recipients).toEqual({ count: 1, ids: ['CN=oem-eu.example'] })
+  })
+})
 
 describe('agent offline with held data', () => {
   it('raises ADX_INC_AGENT_OFFLINE_HELD for the vehicle holding data, once, and not for the other', async () => {
