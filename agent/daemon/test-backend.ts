@@ -12,7 +12,7 @@ import { wire } from '../../shared/wire/index.ts'
 export interface TestBackend {
   port: number
   records: { recordId: string; payloadId: string; destination: string; vehiclePseudonym: string; strippedItems: number }[]
-  incidents: { incidentId: string; type: string; reasonCode: string }[]
+  incidents: { incidentId: string; type: string; reasonCode: string; recipients?: string[]; subjectPseudonyms?: string[] }[]
   heartbeats: number
   /** Whether to acknowledge (default true). */
   acking: boolean
