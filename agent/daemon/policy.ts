@@ -4,8 +4,8 @@
  * InspectPolicy `inspect` decides against. Pure: no I/O.
  */
 import { keyIdFromPem, verifyBytes } from '../../shared/signature.ts'
-import { exemptionCode } from '../../shared/wire/enums.ts'
-import { FilingKind, wire } from '../../shared/wire/index.ts'
+import { exemptionCode, filingKindNames } from '../../shared/wire/enums.ts'
+import { wire } from '../../shared/wire/index.ts'
 import type { FleetPolicy, SignedPolicy } from '../../shared/wire/index.ts'
 import type { InspectFiling, InspectPolicy } from '../inspect/policy.ts'
 import type { LeaseUse } from './state.ts'
@@ -28,14 +28,7 @@ export type PolicyRejection = {
   detail: string
 }
 
-const filingKinds: Record<number, InspectFiling['kind']> = {
-  [FilingKind.SECURITY_ASSESSMENT]: 'security-assessment',
-  [FilingKind.STANDARD_CONTRACT]: 'standard-contract',
-  [FilingKind.CERTIFICATION]: 'certification',
-  [FilingKind.EXEMPTION_REFERENCE]: 'exemption-reference',
-  [FilingKind.MNR_APPROVAL]: 'mnr-approval',
-  [FilingKind.IMPORTANT_DATA_FILING]: 'important-data-filing',
-}
+const filingKinds: Readonly<Record<number, InspectFiling['kind']>> = filingKindNames
 
 /**
  * Verify and decode a SignedPolicy. The signature is checked over the exact policy bytes before

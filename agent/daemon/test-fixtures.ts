@@ -2,12 +2,12 @@
  * Fixtures for the daemon's tests: payloads with planted key material, control instructions and
  * a VIN; temporary directories; signed policies; self-signed certificates (openssl).
  */
-import { execFileSync } from 'node:child_process'
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { createHash, generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signPolicy } from '../../backend/policy/sign.ts'
+import { type SinkCertificate, sinkCertificate } from '../../simulator/abroad-sink.ts'
 import { generateSigningKey, type SigningKey } from '../../shared/signature.ts'
 import type { FleetPolicy } from '../../shared/wire/index.ts'
 import { type AgentConfig, resolveAgentConfig } from './config.ts'
@@ -76,27 +76,11 @@ export function signedPolicy(signer: SigningKey, p: Partial<FleetPolicy> & { ver
 }
 
 /** True when openssl is on PATH. */
-export function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
+export { haveOpenssl } from '../../simulator/key-material.ts'
 
 /** A self-signed certificate for 127.0.0.1 made by openssl, with its SHA-256 fingerprint. */
-export function selfSignedCert(dir: string, cn = 'sink.test'): { cert: string; key: string; fingerprint: string; certFile: string } {
-  const keyFile = join(dir, `${cn}.key`)
-  const certFile = join(dir, `${cn}.crt`)
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'],
-    { stdio: 'ignore' },
-  )
-  const cert = readFileSync(certFile, 'utf8')
-  const fingerprint = new X509Certificate(cert).fingerprint256
-  return { cert, key: readFileSync(keyFile, 'utf8'), fingerprint, certFile }
+export function selfSignedCert(dir: string, cn = 'sink.test'): SinkCertificate {
+  return sinkCertificate(dir, cn)
 }
 
 /** SHA-256 hex of bytes. */

@@ -6,7 +6,7 @@
  * which receives the filings in its policy.
  */
 import type { MeasureId, Requirement, RulePack } from '../../shared/rulepack/schema.ts'
-import { FilingKind } from '../../shared/wire/index.ts'
+import { filingKindNames as sharedFilingKindNames } from '../../shared/wire/enums.ts'
 
 /** The filing fields coverage depends on (FilingRow and the proto Filing both fit). */
 export interface FilingScope {
@@ -20,14 +20,7 @@ export interface FilingScope {
 }
 
 /** Name a filing kind has in the pack's `satisfiedBy` lists. */
-export const filingKindNames: Readonly<Record<number, string>> = {
-  [FilingKind.SECURITY_ASSESSMENT]: 'security-assessment',
-  [FilingKind.STANDARD_CONTRACT]: 'standard-contract',
-  [FilingKind.CERTIFICATION]: 'certification',
-  [FilingKind.EXEMPTION_REFERENCE]: 'exemption-reference',
-  [FilingKind.MNR_APPROVAL]: 'mnr-approval',
-  [FilingKind.IMPORTANT_DATA_FILING]: 'important-data-filing',
-}
+export const filingKindNames: Readonly<Record<number, string>> = sharedFilingKindNames
 
 /** True when the filing is in force at nowMs: valid_from ≤ now < valid_until. */
 export function inForce(f: FilingScope, nowMs: number): boolean {

@@ -12,16 +12,19 @@ import { type RulePack, rulePackSchema } from './schema.ts'
 /** Path of the rule pack shipped with ADX. */
 export const defaultRulePackPath = fileURLToPath(new URL('./cn-2026.yaml', import.meta.url))
 
-/** Name a zod issue path the way a pack author reads it: `rules[3] (IDR-X).trigger.kind`. */
-function describePath(input: unknown, path: readonly PropertyKey[]): string {
+/**
+ * Name a zod issue path the way an author reads it: `rules[3] (IDR-X).trigger.kind`. Array
+ * entries are labelled with their `labelKey` member (the pack's `id`, the overlay's `match`).
+ */
+export function describePath(input: unknown, path: readonly PropertyKey[], labelKey = 'id'): string {
   let out = ''
   let node: unknown = input
   for (const key of path) {
     if (typeof key === 'number') {
       out += `[${key}]`
       node = Array.isArray(node) ? node[key] : undefined
-      const entryId = node && typeof node === 'object' ? (node as { id?: unknown }).id : undefined
-      if (typeof entryId === 'string') out += ` (${entryId})`
+      const label = node && typeof node === 'object' ? (node as Record<string, unknown>)[labelKey] : undefined
+      if (typeof label === 'string') out += ` (${label})`
     } else {
       out += out ? `.${String(key)}` : String(key)
       node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key as string] : undefined

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { AdxError } from '../errors.ts'
+import { describePath } from './load.ts'
 
 /** Path of the VSS overlay shipped with ADX. */
 export const defaultVssOverlayPath = fileURLToPath(new URL('./vss-overlay.yaml', import.meta.url))
@@ -74,23 +75,6 @@ export const vssOverlaySchema = z.strictObject({
 export type VssOverlayEntry = z.infer<typeof entrySchema>
 export type VssOverlay = z.infer<typeof vssOverlaySchema>
 
-/** Name a location the way an overlay author reads it: `entries[12] (Vehicle.Foo.*).category`. */
-function describePath(input: unknown, path: readonly PropertyKey[]): string {
-  let out = ''
-  let node: unknown = input
-  for (const key of path) {
-    if (typeof key === 'number') {
-      out += `[${key}]`
-      node = Array.isArray(node) ? node[key] : undefined
-      const match = node && typeof node === 'object' ? (node as { match?: unknown }).match : undefined
-      if (typeof match === 'string') out += ` (${match})`
-    } else {
-      out += out ? `.${String(key)}` : String(key)
-      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key as string] : undefined
-    }
-  }
-  return out || '(root)'
-}
 
 /**
  * Checks per entry that do not depend on the entry's other fields being well-formed, run on the
@@ -104,7 +88,7 @@ function entryProblems(input: unknown, knownCategories: ReadonlySet<string>): st
   entries.forEach((raw: unknown, i) => {
     if (!raw || typeof raw !== 'object') return
     const e = raw as Record<string, unknown>
-    const at = describePath(input, ['entries', i])
+    const at = describePath(input, ['entries', i], 'match')
     if (typeof e.match === 'string') {
       for (const p of vssGlobProblems(e.match)) problems.push(`${at}.match: ${p}`)
       const first = firstIndex.get(e.match)
@@ -129,7 +113,7 @@ export function validateVssOverlay(input: unknown, knownCategories: ReadonlySet<
   const result = vssOverlaySchema.safeParse(input)
   const problems = result.success
     ? []
-    : result.error.issues.map((issue) => `${describePath(input, issue.path)}: ${issue.message}`)
+    : result.error.issues.map((issue) => `${describePath(input, issue.path, 'match')}: ${issue.message}`)
   problems.push(...entryProblems(input, knownCategories))
   if (problems.length || !result.success)
     throw new AdxError('ADX_ERR_RULEPACK_INVALID', `VSS overlay: ${problems.join('; ')}`, problems)

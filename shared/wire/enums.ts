@@ -28,6 +28,16 @@ export const FilingKind = {
   IMPORTANT_DATA_FILING: 6,
 } as const
 
+/** The name of each filing kind, as rule packs, policies and the CLI write it. */
+export const filingKindNames = {
+  [FilingKind.SECURITY_ASSESSMENT]: 'security-assessment',
+  [FilingKind.STANDARD_CONTRACT]: 'standard-contract',
+  [FilingKind.CERTIFICATION]: 'certification',
+  [FilingKind.EXEMPTION_REFERENCE]: 'exemption-reference',
+  [FilingKind.MNR_APPROVAL]: 'mnr-approval',
+  [FilingKind.IMPORTANT_DATA_FILING]: 'important-data-filing',
+} as const
+
 export const PayloadKind = {
   UNSPECIFIED: 0,
   TELEMETRY: 1,
