@@ -47,6 +47,15 @@ export interface PipelineDeps {
 }
 
 /** Stable id of the export record of (vehicle, destination, payload). */
+/**
+ * The payload id as reported to the backend and the local audit log, which never carry raw
+ * identifiers: the sanitised id when the payload went abroad through inspect (identifiers in it
+ * pseudonymised, as the recipient saw it), else a digest of the app's id.
+ */
+export function reportedPayloadId(rawId: string, sanitised?: string): string {
+  return sanitised || `sha256:${createHash('sha256').update(rawId).digest('hex').slice(0, 24)}`
+}
+
 export function recordIdOf(vehicleId: string, destination: string, payloadId: string): string {
   return `rec-${createHash('sha256').update(`${vehicleId}\u0000${destination}\u0000${payloadId}`).digest('hex').slice(0, 32)}`
 }
@@ -206,20 +215,21 @@ export class Pipeline {
     }
     const dest = this.dests.get(meta.dest)
     if (!dest) {
-      incident({ type: 'ADX_INC_UNKNOWN_DESTINATION', key: item.id, payloadId: meta.pid, reasonCode: HOLD_UNKNOWN_DESTINATION, detail: `destination "${meta.dest.slice(0, 64)}" is not configured` })
-      audit.append({ event: 'hold', payloadId: meta.pid, destination: meta.dest.slice(0, 64), codes: [HOLD_UNKNOWN_DESTINATION] })
+      incident({ type: 'ADX_INC_UNKNOWN_DESTINATION', key: item.id, payloadId: reportedPayloadId(meta.pid), reasonCode: HOLD_UNKNOWN_DESTINATION, detail: `destination "${meta.dest.slice(0, 64)}" is not configured` })
+      audit.append({ event: 'hold', payloadId: reportedPayloadId(meta.pid), destination: meta.dest.slice(0, 64), codes: [HOLD_UNKNOWN_DESTINATION] })
       return HOLD_UNKNOWN_DESTINATION
     }
     const input = meta.ct === 'json' ? Buffer.from(item.body).toString('utf8') : item.body
     const policy = keeper.effective(nowMs)
     const v = inspector.inspect(input, { name: dest.name, region: dest.region, recipient: dest.recipient, purposes: dest.purposes }, policy)
+    const pid = reportedPayloadId(meta.pid, dest.region === 'abroad' ? v.payloadId : undefined)
     for (const reason of ['key-material', 'control-instruction'] as const) {
       const items = v.stripped.filter((s) => s.reason === reason)
       if (items.length === 0) continue
       incident({
         type: strippedIncident[reason],
         key: item.id,
-        payloadId: meta.pid,
+        payloadId: pid,
         count: items.length,
         detail: `${items.length} item(s) removed before ${dest.region} destination ${dest.name}: ${[...new Set(items.map((s) => `${s.kind}${s.encoding ? `/${s.encoding}` : ''}`))].join(', ')}`,
         categories: v.categories.map((c) => c.id),
@@ -228,7 +238,7 @@ export class Pipeline {
       })
     }
     const summary = {
-      payloadId: meta.pid,
+      payloadId: pid,
       destination: dest.name,
       vehiclePseudonym: v.vehiclePseudonym,
       rules: v.rules.map((r) => r.id),
@@ -240,14 +250,15 @@ export class Pipeline {
     }
     if (v.decision === 'hold' || !v.output) {
       const code = v.reasons[0]?.code ?? 'ADX_HOLD_INTERNAL'
-      if (failClosedReasons.has(code)) incident({ type: 'ADX_INC_FAIL_CLOSED', key: item.id, payloadId: meta.pid, reasonCode: code, detail: v.reasons[0]?.message.slice(0, 200) ?? code })
+      if (failClosedReasons.has(code)) incident({ type: 'ADX_INC_FAIL_CLOSED', key: item.id, payloadId: pid, reasonCode: code, detail: v.reasons[0]?.message.slice(0, 200) ?? code })
       audit.append({ event: 'hold', ...summary, codes: v.reasons.map((r) => r.code) })
       return code
     }
     const abroad = dest.region === 'abroad'
     if (abroad) state.recordExported(v.subjects.filter((s) => s.new).map((s) => ({ pseudonym: s.pseudonym, sensitive: s.sensitive })), policy.leaseId || undefined)
     const recordId = recordIdOf(vehicleId, dest.name, meta.pid)
-    ops.push(outbox.enqueue({ id: meta.pid, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) }))
+    // Abroad, the id the receiver sees is the sanitised payload's (identifiers in it pseudonymised).
+    ops.push(outbox.enqueue({ id: (abroad && v.payloadId) || meta.pid, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) }))
     touched.add(dest.name)
     if (abroad) {
       const rec = exportRecordOf(v, { recordId, vehicleId, nowMs, leaseId: policy.leaseId })

@@ -48,6 +48,12 @@ const bodyKinds = { telemetry: 1, diagnostic: 2, ota: 3, media: 4, opaque: 5 } a
 
 /** Scrub envelope strings an app may fill freely (abroad: replaced in place). */
 function envelope(scrub: Scrubber, f: Findings, p: OutboundPayload): void {
+  // Apps build ids from VINs and phone numbers; the pseudonym is deterministic, so the id
+  // stays a stable dedupe key for the receiver.
+  if (p.id) {
+    const t = scrub.text(f, p.id, 'id')
+    if (f.abroad) p.id = t
+  }
   if (p.purpose) {
     const t = scrub.text(f, p.purpose, 'purpose')
     if (f.abroad) p.purpose = t
@@ -125,6 +131,8 @@ export function createInspector(config: InspectorConfig): Inspector {
       if (abroad && vehicleId) payload.vehicleId = vehiclePseudonym
 
       envelope(scrub, f, payload)
+      base.payloadId = payload.id ?? ''
+      base.purpose = payload.purpose ?? ''
       if (!handleBody({ f, scrub, vss, locationDecimals }, payload)) f.hold('ADX_HOLD_UNKNOWN_KIND')
 
       const fired = evaluateRules(pack, payload, f, zones)
