@@ -240,8 +240,11 @@ export class SqliteStore implements Store {
   }
 
   private memberCategoriesSync(year: number, counter: string, member: string): string[] {
-    return this.stmt('SELECT category FROM members WHERE year = ? AND counter = ? AND member = ? ORDER BY category')
-      .all([year, counter, member])
+    // Point lookups on the primary key, one per category the counter has this year.
+    return this.stmt(
+      'SELECT category FROM members WHERE year = ? AND counter = ? AND category IN (SELECT category FROM totals WHERE year = ? AND counter = ?) AND member = ? ORDER BY category',
+    )
+      .all([year, counter, year, counter, member])
       .map((r) => str(r.category))
   }
 
