@@ -102,6 +102,25 @@ describe.skipIf(!haveOpenssl())('agent end to end', () => {
     await until(() => w.agent.core.outbox.stats().items === 0, 'everything acknowledged')
   })
 
+  it('important data held for lack of a filing: held in the outbox, one incident per rules and day', async () => {
+    const w = await world()
+    await until(() => w.agent.core.keeper.version === 1, 'vehicle policy')
+    const located = (id: string) => ({
+      id, vehicleId: VIN, createdMs: Date.now(), destination: 'oem-eu', purpose: 'fleet-quality',
+      telemetry: { samples: [{ path: 'Vehicle.CurrentLocation.Latitude', value: { number: 31.2 } }, { path: 'Vehicle.CurrentLocation.Longitude', value: { number: 121.4 } }] },
+    })
+    expect(await post(w.agent.httpPort, located('g1'))).toBe(202)
+    expect(await post(w.agent.httpPort, located('g2'))).toBe(202)
+    await until(() => w.agent.core.outbox.listHeld().length === 2, 'held')
+    expect(w.agent.core.outbox.listHeld().map((h) => h.reasonCode)).toEqual(['ADX_HOLD_NEEDS_FILING', 'ADX_HOLD_NEEDS_FILING'])
+    await until(() => w.backend!.incidents.some((i) => i.type === 'ADX_INC_IMPORTANT_DATA_HELD'), 'incident')
+    await new Promise((r) => setTimeout(r, 300))
+    const held = w.backend!.incidents.filter((i) => i.type === 'ADX_INC_IMPORTANT_DATA_HELD')
+    expect(held).toHaveLength(1)
+    expect(held[0]).toMatchObject({ reasonCode: 'ADX_HOLD_NEEDS_FILING', recipients: ['CN=sink.test'] })
+    expect(w.sink.received).toHaveLength(0)
+  })
+
   it('MQTT ingress: mosquitto_pub at QoS 1 (PUBACK after the durable enqueue)', async (ctx) => {
     const have = await run('mosquitto_pub', ['--help']).then(() => true, (e: { code?: string | number }) => e.code !== 'ENOENT')
     if (!have) {

@@ -16,6 +16,7 @@ export const agentIncidentTypes = {
   ADX_INC_OUTBOX_REFUSED: 'the outbox was full and refused a payload',
   ADX_INC_OUTBOX_EVICTED: 'the outbox evicted payloads to make room',
   ADX_INC_FAIL_CLOSED: 'a payload could not be inspected and is held',
+  ADX_INC_IMPORTANT_DATA_HELD: 'payloads with important data are held for lack of a filing or exemption reference in force',
 } as const
 
 export type AgentIncidentType = keyof typeof agentIncidentTypes

@@ -251,6 +251,22 @@ export class Pipeline {
     if (v.decision === 'hold' || !v.output) {
       const code = v.reasons[0]?.code ?? 'ADX_HOLD_INTERNAL'
       if (failClosedReasons.has(code)) incident({ type: 'ADX_INC_FAIL_CLOSED', key: item.id, payloadId: pid, reasonCode: code, detail: v.reasons[0]?.message.slice(0, 200) ?? code })
+      const filingHold = v.reasons.find((r) => r.code === 'ADX_HOLD_NEEDS_FILING' || r.code === 'ADX_HOLD_EXEMPTION_UNSUPPORTED')
+      if (filingHold && dest.region === 'abroad') {
+        // One incident per vehicle, rules and China-time day: visible without flooding the log.
+        const rules = [...(filingHold.ruleIds ?? [])].sort().join(',')
+        const day = Math.floor((nowMs + 8 * 3_600_000) / 86_400_000)
+        incident({
+          type: 'ADX_INC_IMPORTANT_DATA_HELD',
+          key: `${dest.name}:${rules}:${day}`,
+          payloadId: pid,
+          reasonCode: filingHold.code,
+          detail: `held for lack of a filing or reference in force covering ${rules || 'the claim'} for ${dest.recipient}`,
+          categories: v.categories.map((c) => c.id),
+          recipients: [dest.recipient],
+          subjectPseudonyms: v.subjects.map((s) => s.pseudonym),
+        })
+      }
       audit.append({ event: 'hold', ...summary, codes: v.reasons.map((r) => r.code) })
       return code
     }

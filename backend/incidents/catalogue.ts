@@ -37,6 +37,13 @@ export const incidentCatalogue: Readonly<Record<string, IncidentTypeInfo>> = {
     grade: 'major',
     whatToDo: 'contain: find the producing application, stop it; check no command channel abroad exists; report within the deadline',
   },
+  ADX_INC_IMPORTANT_DATA_HELD: {
+    source: 'agent',
+    meaning: 'a vehicle held payloads carrying important data (or claiming an exemption) for lack of a filing or reference in force covering the rule, recipient and purpose (one incident per vehicle, rules and day)',
+    automaticAction: 'the payloads wait in the vehicle outbox and are re-inspected whenever the signed policy changes',
+    grade: 'general',
+    whatToDo: 'decide: record the filing or exemption reference (adx filings add …) if the export is lawful and wanted, or leave it held; check the producing application if the data should not be exported at all',
+  },
   ADX_INC_FLEET_HOLD: {
     source: 'backend',
     meaning: 'important data or personal information is held fleet-wide for lack of a filing covering it',
