@@ -297,19 +297,22 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       incidents: { service: incidents.service, onChanged: pumpLogs },
       audit: {
         utcOffsetMinutes: plan.utcOffsetMinutes,
-        exportFiles: async (range) => {
+        exportFiles: async (range, o) => {
           await incidents.logs.pump()
-          return buildAuditExport({
-            store,
-            pack,
-            plan,
-            ciio: config.processor.ciio,
-            signer,
-            table: incidents.table,
-            range,
-            nowMs: clock(),
-            liveLogs: incidents.logs.verify(),
-          })
+          return buildAuditExport(
+            {
+              store,
+              pack,
+              plan,
+              ciio: config.processor.ciio,
+              signer,
+              table: incidents.table,
+              range,
+              nowMs: clock(),
+              liveLogs: incidents.logs.verify(),
+            },
+            { maxBytes: o.maxBytes },
+          )
         },
       },
     })

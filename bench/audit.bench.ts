@@ -14,8 +14,8 @@
  * three recipients; exportedMs spread over the whole year at every fill stage.
  *
  * The store is filled in stages (quick: 10k, 50k; full: 100k, 400k, 700k, 1M); at each stage:
- *  - export = buildAuditExport (year 2025) + writeAuditDir (the `adx export` work minus start-up),
- *  - verify = readAuditExport + verifyAuditExport (the `adx verify` work minus start-up),
+ *  - export = writeAuditExport (year 2025, streamed to the folder: the `adx export` work minus start-up),
+ *  - verify = verifyAuditDir (streamed: the `adx verify` work minus start-up),
  *  - baseline 1: `sha256sum` (GNU coreutils) over the exported files, in the page cache as
  *    written (so is the verify run's read),
  *  - baseline 2: node:crypto SHA-256 over the same files (readFileSync + createHash),
@@ -31,8 +31,8 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildAuditExport, yearRange } from '../backend/audit/export.ts'
-import { readAuditExport, verifyAuditExport, writeAuditDir } from '../backend/audit/verify.ts'
+import { writeAuditExport, yearRange } from '../backend/audit/export.ts'
+import { verifyAuditDir } from '../backend/audit/verify.ts'
 import { countRecord } from '../backend/counting/count-record.ts'
 import { countingPlan } from '../backend/counting/plan.ts'
 import { gradeTable } from '../backend/incidents/grades.ts'
@@ -234,15 +234,14 @@ export async function benchAudit(log: (s: string) => void = console.log, opts: {
       for (let r = 0; r < stageRounds; r++) {
         rmSync(out, { recursive: true, force: true })
         const e = await withPeak(async () => {
-          const f = await buildAuditExport({ store, pack, plan, ciio: false, signer, table, range, nowMs })
-          writeAuditDir(out, f)
+          await writeAuditExport(out, { store, pack, plan, ciio: false, signer, table, range, nowMs })
         })
         ex.push(e.seconds)
         peakExport = Math.max(peakExport, e.peak)
         const names = readdirSync(out).sort()
         files = Object.fromEntries(names.map((x) => [x, statSync(join(out, x)).size]))
         const paths = names.map((x) => join(out, x))
-        const v = await withPeak(() => verifyAuditExport(readAuditExport(out)))
+        const v = await withPeak(() => verifyAuditDir(out))
         ve.push(v.seconds)
         peakVerify = Math.max(peakVerify, v.peak)
         if (!v.value.ok) {

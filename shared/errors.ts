@@ -49,6 +49,7 @@ export const errorCodes = {
   ADX_ERR_INCIDENT_TRANSITION: 'incident state change refused: %s',
   ADX_ERR_AUDIT_EXPORT: 'audit export failed: %s',
   ADX_ERR_AUDIT_VERIFY: 'audit export does not verify: %s',
+  ADX_ERR_AUDIT_TOO_LARGE: 'audit export too large for one bundle: %s',
 } as const
 
 export type ErrorCode = keyof typeof errorCodes

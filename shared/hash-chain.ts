@@ -195,11 +195,29 @@ export function verifyChain(input: string | readonly string[], opts: VerifyChain
     }
     texts = splitLines(input)
   } else texts = input
+  const v = chainVerifier(opts)
+  for (const text of texts) if (!v.push(text)) break
+  return v.verdict()
+}
+
+/** An incremental chain verifier: lines in order, one at a time (bounded memory). */
+export interface ChainVerifier {
+  /** Checks the next line; false once the chain has failed (further lines are ignored). */
+  push(text: string): boolean
+  /** The verdict over the lines pushed so far. */
+  verdict(): ChainVerdict
+}
+
+/**
+ * Verifies a chain line by line, as verifyChain does over a whole text.
+ * @example const v = chainVerifier(); for await (const l of lines) if (!v.push(l)) break; v.verdict()
+ */
+export function chainVerifier(opts: VerifyChainOptions = {}): ChainVerifier {
   let tip: ChainTip = EMPTY_TIP
   let prunedCount = 0
-  for (let i = 0; i < texts.length; i++) {
-    const n = i + 1
-    const text = texts[i]!
+  let i = 0
+  let failed: ChainVerdict | undefined
+  const check = (text: string, n: number): ChainVerdict | undefined => {
     let l: ChainLine<unknown>
     try {
       l = JSON.parse(text) as ChainLine<unknown>
@@ -211,7 +229,7 @@ export function verifyChain(input: string | readonly string[], opts: VerifyChain
     if (typeof l.hash !== 'string' || lineHash(l) !== l.hash) return { ok: false, line: n, reason: 'hash does not match the line' }
     if (!Number.isSafeInteger(l.seq) || typeof l.at !== 'number') return { ok: false, line: n, reason: 'seq or at missing' }
     if (l.checkpoint) {
-      if (i !== 0) return { ok: false, line: n, reason: 'a checkpoint line may only be the first line' }
+      if (n !== 1) return { ok: false, line: n, reason: 'a checkpoint line may only be the first line' }
       const cp = l.checkpoint
       if (!Number.isSafeInteger(cp.prunedCount) || cp.prunedCount < 1 || cp.head !== l.prev || l.seq < cp.prunedCount)
         return { ok: false, line: n, reason: 'checkpoint is inconsistent' }
@@ -223,13 +241,21 @@ export function verifyChain(input: string | readonly string[], opts: VerifyChain
       prunedCount = cp.prunedCount
       // The next line continues from the pruned head, not from the checkpoint's own hash.
       tip = { seq: l.seq, hash: cp.head }
-      continue
+      return undefined
     }
-    if (l.prev !== tip.hash) return { ok: false, line: n, reason: i === 0 ? 'first line does not start the chain (lines before it are missing)' : 'prev does not match the previous line (a line is missing, inserted or moved)' }
+    if (l.prev !== tip.hash) return { ok: false, line: n, reason: n === 1 ? 'first line does not start the chain (lines before it are missing)' : 'prev does not match the previous line (a line is missing, inserted or moved)' }
     if (l.seq !== tip.seq + 1) return { ok: false, line: n, reason: `seq ${l.seq} does not follow ${tip.seq}` }
     tip = { seq: l.seq, hash: l.hash }
+    return undefined
   }
-  return { ok: true, count: texts.length, head: tip.hash, lastSeq: tip.seq, prunedCount }
+  return {
+    push(text) {
+      if (failed) return false
+      failed = check(text, ++i)
+      return !failed
+    },
+    verdict: () => failed ?? { ok: true, count: i, head: tip.hash, lastSeq: tip.seq, prunedCount },
+  }
 }
 
 /** Tip after the last line of verified-or-trusted lines (for appending). */

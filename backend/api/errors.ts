@@ -24,6 +24,7 @@ const statusOf: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   ADX_ERR_INCIDENT_UNKNOWN: 404,
   ADX_ERR_INCIDENT_TRANSITION: 409,
   ADX_ERR_LOG_LOCKED: 503,
+  ADX_ERR_AUDIT_TOO_LARGE: 413,
 }
 
 /** HTTP status of an error code (500 when not listed). */

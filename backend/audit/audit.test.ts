@@ -11,6 +11,7 @@ import { loadRulePack } from '../../shared/rulepack/load.ts'
 import { generateSigningKey } from '../../shared/signature.ts'
 import { type ExportRecord, FilingKind, PayloadKind, wire } from '../../shared/wire/index.ts'
 import { createApi } from '../api/app.ts'
+import type { AuditApiDeps } from '../api/routes/audit.ts'
 import { registerBackendCommands } from '../cli.ts'
 import { countRecord } from '../counting/count-record.ts'
 import { countingPlan } from '../counting/plan.ts'
@@ -279,6 +280,7 @@ describe('HTTP API', () => {
       clock: () => NOW,
     })
     const table = gradeTable(pack)
+    const auditDeps: AuditApiDeps = { utcOffsetMinutes: plan.utcOffsetMinutes, exportFiles: (range, o) => buildAuditExport({ store, pack, plan, ciio: false, signer, table, range, nowMs: NOW }, o) }
     const app = createApi({
       store,
       pack,
@@ -296,7 +298,7 @@ describe('HTTP API', () => {
       health: async () => ({ store: true, broker: true }),
       clock: () => NOW,
       incidents: { service: new IncidentService({ store, table, clock: () => NOW }) },
-      audit: { utcOffsetMinutes: plan.utcOffsetMinutes, exportFiles: (range) => buildAuditExport({ store, pack, plan, ciio: false, signer, table, range, nowMs: NOW }) },
+      audit: auditDeps,
     })
     const call = async (method: string, path: string, who: keyof typeof tokens, body?: unknown) => {
       const res = await app.request(path, { method, headers: { authorization: `Bearer ${tokens[who]}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
@@ -312,6 +314,12 @@ describe('HTTP API', () => {
     expect(verifyAuditExport(readAuditExport(bundlePath))).toMatchObject({ ok: true })
     writeAuditDir(join(dir, 'unpacked'), got.json.files)
     expect(verifyAuditExport(readAuditExport(join(dir, 'unpacked'))).ok).toBe(true)
+    // Past the bundle limit: 413 with a stable code, pointing at the streaming CLI.
+    auditDeps.maxBundleBytes = 1_000
+    const big = await call('GET', '/api/audit/export?year=2026', 'officer')
+    expect(big.status).toBe(413)
+    expect(big.json).toMatchObject({ code: 'ADX_ERR_AUDIT_TOO_LARGE', message: expect.stringContaining('adx export --out DIR') })
+    auditDeps.maxBundleBytes = undefined
 
     const list = await call('GET', '/api/incidents?state=open', 'viewer')
     expect(list.json.incidents.map((i: { type: string }) => i.type)).toEqual(['ADX_INC_LIMIT_ALERT'])

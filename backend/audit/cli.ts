@@ -12,8 +12,8 @@ import { loadRulePack } from '../../shared/rulepack/load.ts'
 import { countingPlan } from '../counting/plan.ts'
 import { type CliContext, cliIncidents } from '../incidents/cli.ts'
 import { loadOrCreateSigningKey } from '../signing-key.ts'
-import { type AuditRange, buildAuditExport, yearRange } from './export.ts'
-import { readAuditExport, verifyAuditExport, writeAuditDir } from './verify.ts'
+import { type AuditRange, writeAuditExport, yearRange } from './export.ts'
+import { verifyAuditPath } from './verify.ts'
 
 /** The range of `--year` or `--from/--to`. */
 export function rangeOf(o: { year?: string; from?: string; to?: string }, utcOffsetMinutes: number, parseTime: CliContext['parseTime']): AuditRange {
@@ -51,7 +51,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
           const signer = loadOrCreateSigningKey(config.signing.privateKeyPath)
           const parts = cliIncidents(store, config)
           await parts.logs.pump()
-          const files = await buildAuditExport({
+          const { files } = await writeAuditExport(o.out, {
             store,
             pack,
             plan,
@@ -62,8 +62,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
             nowMs: Date.now(),
             liveLogs: parts.logs.verify(),
           })
-          writeAuditDir(o.out, files)
-          ctx.print({ out: o.out, range, keyId: signer.keyId, files: Object.keys(files) })
+          ctx.print({ out: o.out, range, keyId: signer.keyId, files })
         }),
       ),
     )
@@ -74,7 +73,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
     .action(
       ctx.run(async (path: string, o: { key?: string }) => {
         const publicKeyPem = o.key === undefined ? undefined : readFileSync(o.key, 'utf8')
-        const v = verifyAuditExport(readAuditExport(path), { publicKeyPem })
+        const v = verifyAuditPath(path, { publicKeyPem })
         ctx.print(v)
         if (!v.ok) {
           for (const p of v.problems) ctx.err(`${p.file}: ${p.reason}\n`)

@@ -15,8 +15,12 @@
  *   manifest.json     format, range, files (sha256, bytes), chain heads, signer key
  *   manifest.sig      Ed25519 signature (base64) over manifest.json's bytes
  */
+import { createHash, type Hash } from 'node:crypto'
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
 import { countingYear, yearWindow } from '../../shared/calendar.ts'
-import { type ChainVerdict, chainLines, EMPTY_TIP, serializeLine, sha256Hex } from '../../shared/hash-chain.ts'
+import { AdxError } from '../../shared/errors.ts'
+import { type ChainTip, type ChainVerdict, chainLine, EMPTY_TIP, serializeLine } from '../../shared/hash-chain.ts'
 import type { RulePack } from '../../shared/rulepack/schema.ts'
 import { signBytes } from '../../shared/signature.ts'
 import type { CountingPlan } from '../counting/plan.ts'
@@ -90,13 +94,154 @@ interface Group {
   purposes: Set<string>
 }
 
+/** Where one file of an export goes: text appended in order, then closed. */
+interface FileSink {
+  write(text: string): void
+  /** Flushes and closes; the file's SHA-256 (hex) and size. */
+  end(): { sha256: string; bytes: number }
+}
+
+/** Tuning of an export run. */
+export interface AuditExportOptions {
+  /** Bytes buffered per file before they are hashed and written (default 4 MiB). */
+  chunkBytes?: number
+  /** Records read from the store per page (default 5,000). */
+  pageSize?: number
+}
+
+/** Options of buildAuditExport. */
+export interface BuildAuditOptions extends AuditExportOptions {
+  /** Refuse (ADX_ERR_AUDIT_TOO_LARGE) once the files together pass this many bytes. */
+  maxBytes?: number
+}
+
+/** Default size limit of the in-memory export the API serves as one bundle. */
+export const AUDIT_BUNDLE_MAX_BYTES = 256 * 2 ** 20
+
+const DEFAULT_CHUNK = 4 * 2 ** 20
+
+/** A sink that buffers up to `chunkBytes` of text, then hashes it and hands it to `flush`. */
+function chunkedSink(chunkBytes: number, flush: (b: Buffer) => void, close: () => void = () => {}): FileSink {
+  const hash: Hash = createHash('sha256')
+  let parts: string[] = []
+  let pending = 0
+  let bytes = 0
+  const drain = () => {
+    if (parts.length === 0) return
+    const b = Buffer.from(parts.join(''), 'utf8')
+    parts = []
+    pending = 0
+    hash.update(b)
+    bytes += b.length
+    flush(b)
+  }
+  return {
+    write(text) {
+      parts.push(text)
+      // UTF-16 length is a lower bound of the UTF-8 bytes and at least a third of them.
+      pending += text.length
+      if (pending >= chunkBytes) drain()
+    },
+    end() {
+      drain()
+      close()
+      return { sha256: hash.digest('hex'), bytes }
+    },
+  }
+}
+
+/** A sink writing to a file, chunk by chunk. */
+function fileSink(path: string, chunkBytes: number, open: Set<number>): FileSink {
+  const fd = openSync(path, 'w')
+  open.add(fd)
+  return chunkedSink(
+    chunkBytes,
+    (b) => {
+      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off)
+    },
+    () => {
+      open.delete(fd)
+      closeSync(fd)
+    },
+  )
+}
+
+/** The signed manifest of an export (its text and the signature's text). */
+interface Signed {
+  manifest: string
+  sig: string
+}
+
 /**
- * Builds the files of an audit export (nothing is written).
+ * Builds the files of an audit export in memory (nothing is written): for the API's bundle and
+ * small exports. Large exports go through writeAuditExport.
+ * @throws AdxError ADX_ERR_AUDIT_TOO_LARGE when the files together pass `opts.maxBytes`.
  * @example const files = await buildAuditExport({ store, pack, plan, ciio: false, signer, table, range: yearRange(2026, plan), nowMs: Date.now() })
  */
-export async function buildAuditExport(i: AuditExportInput): Promise<AuditFiles> {
+export async function buildAuditExport(i: AuditExportInput, opts: BuildAuditOptions = {}): Promise<AuditFiles> {
+  const chunks = new Map<string, Buffer[]>()
+  let total = 0
+  const max = opts.maxBytes ?? Number.POSITIVE_INFINITY
+  const signed = await produceAuditExport(i, opts, (name) => {
+    const list: Buffer[] = []
+    chunks.set(name, list)
+    return chunkedSink(Math.min(opts.chunkBytes ?? DEFAULT_CHUNK, 2 ** 20), (b) => {
+      total += b.length
+      if (total > max)
+        throw new AdxError(
+          'ADX_ERR_AUDIT_TOO_LARGE',
+          `the export of ${i.range.label} passes ${max} bytes, too large for one bundle; write it to a folder with \`adx export --out DIR\` (${i.range.label.includes('..') ? '--from/--to' : `--year ${i.range.label}`}) and check it with \`adx verify DIR\``,
+        )
+      list.push(b)
+    })
+  })
+  const files: AuditFiles = {}
+  for (const name of auditFileNames) files[name] = Buffer.concat(chunks.get(name)!).toString('utf8')
+  files['manifest.json'] = signed.manifest
+  files['manifest.sig'] = signed.sig
+  return files
+}
+
+/**
+ * Writes an audit export into a folder (created), streaming: records are read from the store
+ * page by page and every file is written and hashed chunk by chunk, so memory stays bounded by
+ * the aggregates (catalogue sets), not by the number of records. The manifest is written last.
+ * Files are written under temporary names and renamed when complete.
+ * @example await writeAuditExport('out/2026', { store, pack, plan, ciio: false, signer, table, range: yearRange(2026, plan), nowMs: Date.now() })
+ */
+export async function writeAuditExport(dir: string, i: AuditExportInput, opts: AuditExportOptions = {}): Promise<{ files: string[] }> {
+  mkdirSync(dir, { recursive: true })
+  const chunk = opts.chunkBytes ?? DEFAULT_CHUNK
+  const tmp = (name: string) => join(dir, `.${name}.partial`)
+  const opened: string[] = []
+  const fds = new Set<number>()
+  try {
+    const signed = await produceAuditExport(i, opts, (name) => {
+      opened.push(name)
+      return fileSink(tmp(name), chunk, fds)
+    })
+    const s1 = fileSink(tmp('manifest.json'), chunk, fds)
+    s1.write(signed.manifest)
+    s1.end()
+    const s2 = fileSink(tmp('manifest.sig'), chunk, fds)
+    s2.write(signed.sig)
+    s2.end()
+    const names = [...auditFileNames, 'manifest.json', 'manifest.sig']
+    // The manifest last: a folder with a manifest is complete.
+    for (const name of names) renameSync(tmp(name), join(dir, name))
+    return { files: names }
+  } catch (e) {
+    for (const fd of fds) closeSync(fd)
+    for (const name of [...opened, 'manifest.json', 'manifest.sig']) rmSync(tmp(name), { force: true })
+    throw e
+  }
+}
+
+/** One export pass: writes the six files through `open` and returns the signed manifest. */
+async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions, open: (name: (typeof auditFileNames)[number]) => FileSink): Promise<Signed> {
   const { store, pack, plan, range, nowMs } = i
   const filings = await store.listFilings()
+  const pageSize = opts.pageSize ?? 5_000
 
   // ---- export log and catalogue, one pass over the records of the range
   const rulesById = new Map(pack.rules.map((r) => [r.id, r]))
@@ -110,14 +255,22 @@ export async function buildAuditExport(i: AuditExportInput): Promise<AuditFiles>
     }
     return g
   }
-  const entries: ExportLogEntry[] = []
+  // export-log.jsonl and export-log.csv are written as the records are read.
+  const logSink = open('export-log.jsonl')
+  const csvSink = open('export-log.csv')
+  csvSink.write(`${exportLogColumns.join(',')}\r\n`)
+  let exportTip: ChainTip = EMPTY_TIP
   for (let cursor = 0; ; ) {
-    const page = await store.recordsAfter(cursor, 5_000, { fromMs: range.fromMs, toMs: range.toMs })
+    const page = await store.recordsAfter(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
     if (page.length === 0) break
     cursor = page[page.length - 1]!.rowid
     for (const s of page) {
       const r = decodeRecordBody(s.body)
-      entries.push(exportLogEntry(s, r))
+      const entry = exportLogEntry(s, r)
+      const line = chainLine(exportTip, entry, nowMs)
+      exportTip = { seq: line.seq, hash: line.hash }
+      logSink.write(`${serializeLine(line)}\n`)
+      csvSink.write(`${csvRow(entry)}\r\n`)
       if (!r) continue
       const targets: Group[] = []
       for (const ruleId of r.ruleIds) {
@@ -231,40 +384,45 @@ export async function buildAuditExport(i: AuditExportInput): Promise<AuditFiles>
 
   // ---- incidents detected in the range, oldest first, with their lifecycle
   const incidentRows = (await store.listIncidentRecords({ fromMs: range.fromMs, toMs: range.toMs, limit: 1_000_000 })).reverse()
-  const incidents = []
+  const incSink = open('incidents.jsonl')
+  let incidentTip: ChainTip = EMPTY_TIP
   for (const r of incidentRows) {
     const history = (await store.incidentEventsOf(r.vehicleId, r.incidentId)).map(({ vehicleId: _v, incidentId: _i, ...e }) => e)
     const view = viewIncident(r, i.table, nowMs)
     // The regulator's copy counts the persons concerned; their pseudonyms stay at the backend.
-    incidents.push({ ...view, scope: { ...view.scope, persons: { count: view.scope.persons.count } }, history })
+    const line = chainLine(incidentTip, { ...view, scope: { ...view.scope, persons: { count: view.scope.persons.count } }, history }, nowMs)
+    incidentTip = { seq: line.seq, hash: line.hash }
+    incSink.write(`${serializeLine(line)}\n`)
   }
 
-  const exportChain = chainLines(EMPTY_TIP, entries, nowMs)
-  const incidentChain = chainLines(EMPTY_TIP, incidents, nowMs)
-  const files: AuditFiles = {
-    'summary.json': json(summary),
-    'catalogue.json': json(catalogue),
-    'export-log.jsonl': exportChain.lines.map((l) => `${serializeLine(l)}\n`).join(''),
-    'export-log.csv': exportLogCsv(entries),
-    'incidents.jsonl': incidentChain.lines.map((l) => `${serializeLine(l)}\n`).join(''),
-    'filings.json': json({ filings: filings.map((f) => describeFiling(f, nowMs)) }),
+  const small = (name: (typeof auditFileNames)[number], text: string) => {
+    const sink = open(name)
+    sink.write(text)
+    return sink.end()
+  }
+  const written: Record<string, { sha256: string; bytes: number }> = {
+    'summary.json': small('summary.json', json(summary)),
+    'catalogue.json': small('catalogue.json', json(catalogue)),
+    'export-log.jsonl': logSink.end(),
+    'export-log.csv': csvSink.end(),
+    'incidents.jsonl': incSink.end(),
+    'filings.json': small('filings.json', json({ filings: filings.map((f) => describeFiling(f, nowMs)) })),
   }
   const manifest = {
     format: AUDIT_FORMAT,
     generatedMs: nowMs,
     range,
     rulePack: { id: pack.id, version: pack.version },
-    files: Object.fromEntries(auditFileNames.map((n) => [n, { sha256: sha256Hex(files[n]!), bytes: Buffer.byteLength(files[n]!) }])),
+    files: Object.fromEntries(auditFileNames.map((n) => [n, written[n]!])),
     chains: {
-      'export-log.jsonl': { count: exportChain.lines.length, head: exportChain.tip.hash },
-      'incidents.jsonl': { count: incidentChain.lines.length, head: incidentChain.tip.hash },
+      'export-log.jsonl': { count: exportTip.seq, head: exportTip.hash },
+      'incidents.jsonl': { count: incidentTip.seq, head: incidentTip.hash },
     },
     liveLogs: i.liveLogs ?? null,
     signer: { algorithm: 'Ed25519', keyId: i.signer.keyId, publicKeyPem: i.signer.publicKeyPem },
   }
-  files['manifest.json'] = json(manifest)
-  files['manifest.sig'] = `${Buffer.from(signBytes(i.signer.privateKeyPem, Buffer.from(files['manifest.json']!, 'utf8'))).toString('base64')}\n`
-  return files
+  const manifestText = json(manifest)
+  return { manifest: manifestText, sig: `${Buffer.from(signBytes(i.signer.privateKeyPem, Buffer.from(manifestText, 'utf8'))).toString('base64')}\n` }
 }
 
 /** export-log.csv from entries (header + one row per entry). */

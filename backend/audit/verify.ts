@@ -3,13 +3,14 @@
  * key), every file's SHA-256 and size, every hash chain and its head, and that export-log.csv
  * says exactly what export-log.jsonl says. Names every file that fails and why.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AdxError } from '../../shared/errors.ts'
-import { type ChainLine, sha256Hex, splitLines, verifyChain } from '../../shared/hash-chain.ts'
+import { type ChainLine, type ChainVerdict, chainVerifier } from '../../shared/hash-chain.ts'
 import { keyIdFromPem, verifyBytes } from '../../shared/signature.ts'
-import type { ExportLogEntry } from './entries.ts'
-import { AUDIT_FORMAT, type AuditFiles, auditFileNames, chainedFiles, exportLogCsv } from './export.ts'
+import { csvRow, exportLogColumns, type ExportLogEntry } from './entries.ts'
+import { AUDIT_FORMAT, type AuditFiles, auditFileNames, chainedFiles } from './export.ts'
 
 /** One failure, naming the file. */
 export interface AuditProblem {
@@ -34,17 +35,236 @@ interface Manifest {
   signer: { keyId: string; publicKeyPem: string }
 }
 
+/** One file of an export, read as a sequence of chunks (a Buffer in memory or a file read piecewise). */
+export interface AuditSource {
+  size: number
+  chunks(): Iterable<Buffer>
+}
+
+/** Options of the verifiers. */
+export interface VerifyAuditOptions {
+  /** The key the manifest must be signed with (SPKI PEM). */
+  publicKeyPem?: string
+  /** Bytes read per chunk from a folder's files (default 1 MiB). */
+  chunkBytes?: number
+}
+
+/** Longest line a chained file may have (a longer one fails instead of filling memory). */
+const MAX_LINE_BYTES = 16 * 2 ** 20
+/** Largest manifest.json / manifest.sig read. */
+const MAX_MANIFEST_BYTES = 16 * 2 ** 20
+
+const bufferSource = (b: Buffer): AuditSource => ({ size: b.length, chunks: () => [b] })
+
+/** A file read in chunks of `chunkBytes` (opened when iterated, closed when done). */
+function fileSource(path: string, size: number, chunkBytes: number): AuditSource {
+  return {
+    size,
+    *chunks() {
+      const fd = openSync(path, 'r')
+      try {
+        for (;;) {
+          const buf = Buffer.allocUnsafe(chunkBytes)
+          const n = readSync(fd, buf, 0, chunkBytes, null)
+          if (n === 0) return
+          yield n === chunkBytes ? buf : buf.subarray(0, n)
+        }
+      } finally {
+        closeSync(fd)
+      }
+    },
+  }
+}
+
+/** Reads a source whole (small files only). */
+function readWhole(src: AuditSource): Buffer {
+  return Buffer.concat([...src.chunks()])
+}
+
+/** The lines of a source split on \n: each line's bytes, and whether it ended with \n. */
+function* linesOf(chunks: Iterable<Buffer>): Generator<{ line: Buffer; terminated: boolean } | { tooLong: true }> {
+  let carry: Buffer[] = []
+  let carried = 0
+  for (const chunk of chunks) {
+    let start = 0
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl)
+      if (carried) {
+        carry.push(piece)
+        yield { line: Buffer.concat(carry), terminated: true }
+        carry = []
+        carried = 0
+      } else yield { line: piece, terminated: true }
+      start = nl + 1
+    }
+    if (start < chunk.length) {
+      // Copy: the chunk's buffer is not ours to keep.
+      carry.push(Buffer.from(chunk.subarray(start)))
+      carried += chunk.length - start
+      if (carried > MAX_LINE_BYTES) {
+        yield { tooLong: true }
+        return
+      }
+    }
+  }
+  if (carried) yield { line: Buffer.concat(carry), terminated: false }
+}
+
+/** Reads a source's bytes in order, comparing them with expected text (for the CSV cross-check). */
+class ByteMatcher {
+  private it: Iterator<Buffer>
+  private cur: Buffer = Buffer.alloc(0)
+  private pos = 0
+  constructor(src: AuditSource) {
+    this.it = src.chunks()[Symbol.iterator]()
+  }
+  /** True when the next bytes are exactly `want`. */
+  expect(want: Buffer): boolean {
+    let off = 0
+    while (off < want.length) {
+      if (this.pos === this.cur.length && !this.next()) return false
+      const n = Math.min(want.length - off, this.cur.length - this.pos)
+      if (this.cur.compare(want, off, off + n, this.pos, this.pos + n) !== 0) return false
+      off += n
+      this.pos += n
+    }
+    return true
+  }
+  /** True when nothing is left. */
+  atEnd(): boolean {
+    return this.pos === this.cur.length && !this.next()
+  }
+  close(): void {
+    this.it.return?.()
+  }
+  private next(): boolean {
+    for (;;) {
+      const r = this.it.next()
+      if (r.done) return false
+      if (r.value.length) {
+        this.cur = r.value
+        this.pos = 0
+        return true
+      }
+    }
+  }
+}
+
+/** What one pass over a file found. */
+interface Scan {
+  bytes: number
+  sha256: string
+  chain?: ChainVerdict
+  /** undefined: not checked (or the log did not parse); true/false: CSV matches. */
+  csvMatches?: boolean
+}
+
+/**
+ * One pass over a file: SHA-256 and size; for a chained file its chain; for export-log.jsonl
+ * (when `csv` is given) the CSV rows it implies, compared byte by byte with export-log.csv.
+ */
+function scanFile(src: AuditSource, chained: boolean, csv: AuditSource | undefined): Scan {
+  let hash = createHash('sha256')
+  let bytes = 0
+  const hashed = function* (): Generator<Buffer> {
+    for (const c of src.chunks()) {
+      hash.update(c)
+      bytes += c.length
+      yield c
+    }
+  }
+  if (!chained) {
+    for (const _ of hashed());
+    return { bytes, sha256: hash.digest('hex') }
+  }
+  const chain = chainVerifier()
+  let lines = 0
+  let unterminated = false
+  let tooLong = false
+  let csvMatches: boolean | undefined
+  const matcher = csv ? new ByteMatcher(csv) : undefined
+  try {
+    if (matcher) csvMatches = matcher.expect(Buffer.from(`${exportLogColumns.join(',')}\r\n`, 'utf8'))
+    for (const l of linesOf(hashed())) {
+      if ('tooLong' in l) {
+        tooLong = true
+        csvMatches = undefined
+        break
+      }
+      lines++
+      if (!l.terminated) unterminated = true
+      const text = l.line.toString('utf8')
+      chain.push(text)
+      if (matcher && csvMatches) {
+        try {
+          const e = (JSON.parse(text) as ChainLine<ExportLogEntry>).entry!
+          csvMatches = matcher.expect(Buffer.from(`${csvRow(e)}\r\n`, 'utf8'))
+        } catch {
+          // the chain check names export-log.jsonl; the CSV is not compared with a log that does not parse
+          csvMatches = undefined
+        }
+      }
+    }
+    if (tooLong) {
+      // The hash and size still cover the whole file: one more pass for them alone.
+      hash = createHash('sha256')
+      bytes = 0
+      for (const _ of hashed());
+    }
+    if (matcher && csvMatches) csvMatches = matcher.atEnd()
+  } finally {
+    matcher?.close()
+  }
+  let verdict: ChainVerdict
+  if (tooLong) verdict = { ok: false, line: lines + 1, reason: `line longer than ${MAX_LINE_BYTES} bytes` }
+  else if (unterminated) verdict = { ok: false, line: lines, reason: 'the last line is not terminated by a newline (truncated or appended to)' }
+  else verdict = chain.verdict()
+  return { bytes, sha256: hash.digest('hex'), chain: verdict, csvMatches }
+}
+
 /**
  * Verifies the files of an export (name → bytes).
- * @example const v = verifyAuditExport(readAuditDir('out/2026')); if (!v.ok) for (const p of v.problems) console.error(`${p.file}: ${p.reason}`)
+ * @example const v = verifyAuditExport(readAuditExport('bundle.json')); if (!v.ok) for (const p of v.problems) console.error(`${p.file}: ${p.reason}`)
  */
-export function verifyAuditExport(files: ReadonlyMap<string, Buffer>, opts: { publicKeyPem?: string } = {}): AuditVerdict {
+export function verifyAuditExport(files: ReadonlyMap<string, Buffer>, opts: VerifyAuditOptions = {}): AuditVerdict {
+  return verifyAuditSources(new Map([...files].map(([n, b]) => [n, bufferSource(b)])), opts)
+}
+
+/**
+ * Verifies an export folder reading every file in chunks (memory bounded whatever the size).
+ * @example const v = verifyAuditDir('out/2026')
+ */
+export function verifyAuditDir(dir: string, opts: VerifyAuditOptions = {}): AuditVerdict {
+  const chunk = opts.chunkBytes ?? 2 ** 20
+  const sources = new Map<string, AuditSource>()
+  for (const name of readdirSync(dir)) {
+    const st = statSync(join(dir, name))
+    if (st.isFile()) sources.set(name, fileSource(join(dir, name), st.size, chunk))
+  }
+  return verifyAuditSources(sources, opts)
+}
+
+/**
+ * Verifies an export given as a folder (streamed) or a JSON bundle (as the API serves it).
+ * @throws AdxError ADX_ERR_AUDIT_VERIFY when the path is neither.
+ * @example const v = verifyAuditPath(process.argv[2])
+ */
+export function verifyAuditPath(path: string, opts: VerifyAuditOptions = {}): AuditVerdict {
+  if (existsSync(path) && statSync(path).isDirectory()) return verifyAuditDir(path, opts)
+  return verifyAuditExport(readAuditExport(path), opts)
+}
+
+/** Verifies the files of an export given as sources (name → chunks). */
+export function verifyAuditSources(files: ReadonlyMap<string, AuditSource>, opts: VerifyAuditOptions = {}): AuditVerdict {
   const problems: AuditProblem[] = []
   const fail = (file: string, reason: string) => problems.push({ file, reason })
-  const manifestBytes = files.get('manifest.json')
-  if (!manifestBytes) return { ok: false, problems: [{ file: 'manifest.json', reason: 'missing' }] }
+  const manifestSrc = files.get('manifest.json')
+  if (!manifestSrc) return { ok: false, problems: [{ file: 'manifest.json', reason: 'missing' }] }
   let m: Manifest
+  let manifestBytes: Buffer
   try {
+    if (manifestSrc.size > MAX_MANIFEST_BYTES) throw new Error(`larger than ${MAX_MANIFEST_BYTES} bytes`)
+    manifestBytes = readWhole(manifestSrc)
     m = JSON.parse(manifestBytes.toString('utf8')) as Manifest
     if (m.format !== AUDIT_FORMAT || !m.files || !m.chains || !m.signer?.publicKeyPem) throw new Error(`not an ${AUDIT_FORMAT} manifest`)
   } catch (e) {
@@ -52,7 +272,8 @@ export function verifyAuditExport(files: ReadonlyMap<string, Buffer>, opts: { pu
   }
 
   // Signature over the manifest's exact bytes.
-  const sigText = files.get('manifest.sig')?.toString('utf8')
+  const sigSrc = files.get('manifest.sig')
+  const sigText = sigSrc === undefined ? undefined : sigSrc.size > MAX_MANIFEST_BYTES ? '' : readWhole(sigSrc).toString('utf8')
   let keyId: string | undefined
   try {
     keyId = keyIdFromPem(m.signer.publicKeyPem)
@@ -74,39 +295,41 @@ export function verifyAuditExport(files: ReadonlyMap<string, Buffer>, opts: { pu
     }
   }
 
-  // Every file: present, listed, hash and size.
+  // Every file: present, listed, hash and size; chains and the CSV cross-check in the same pass.
+  const scans = new Map<string, Scan>()
+  const csv = files.get('export-log.csv')
+  const scan = (name: string, src: AuditSource) => {
+    let s = scans.get(name)
+    if (!s) {
+      s = scanFile(src, (chainedFiles as readonly string[]).includes(name), name === 'export-log.jsonl' ? csv : undefined)
+      scans.set(name, s)
+    }
+    return s
+  }
   for (const name of auditFileNames) if (!m.files[name]) fail(name, 'not listed in the manifest')
   for (const [name, want] of Object.entries(m.files)) {
-    const bytes = files.get(name)
-    if (!bytes) {
+    const src = files.get(name)
+    if (!src) {
       fail(name, 'missing')
       continue
     }
-    if (bytes.length !== want.bytes || sha256Hex(bytes) !== want.sha256) fail(name, `SHA-256 or size differs from the manifest (${bytes.length} bytes, manifest ${want.bytes})`)
+    const s = scan(name, src)
+    if (s.bytes !== want.bytes || s.sha256 !== want.sha256) fail(name, `SHA-256 or size differs from the manifest (${s.bytes} bytes, manifest ${want.bytes})`)
   }
   for (const name of files.keys()) if (name !== 'manifest.json' && name !== 'manifest.sig' && !m.files[name]) fail(name, 'not listed in the manifest')
 
   // Chains and their heads.
   for (const name of chainedFiles) {
-    const bytes = files.get(name)
-    if (!bytes) continue
-    const v = verifyChain(bytes.toString('utf8'))
+    const src = files.get(name)
+    if (!src) continue
+    const v = scan(name, src).chain!
     const want = m.chains[name]
     if (!v.ok) fail(name, `chain broken at line ${v.line}: ${v.reason}`)
     else if (!want || v.count !== want.count || v.head !== want.head) fail(name, `chain head or length differs from the manifest (${v.count} lines)`)
   }
 
   // The CSV says what the chained log says.
-  const csv = files.get('export-log.csv')
-  const jsonl = files.get('export-log.jsonl')
-  if (csv && jsonl) {
-    try {
-      const entries = splitLines(jsonl.toString('utf8')).map((l) => (JSON.parse(l) as ChainLine<ExportLogEntry>).entry!)
-      if (exportLogCsv(entries) !== csv.toString('utf8')) fail('export-log.csv', 'rows differ from export-log.jsonl')
-    } catch {
-      // the chain check above already named export-log.jsonl
-    }
-  }
+  if (csv && files.get('export-log.jsonl') && scans.get('export-log.jsonl')?.csvMatches === false) fail('export-log.csv', 'rows differ from export-log.jsonl')
   return { ok: problems.length === 0, problems, keyId, range: m.range }
 }
 

@@ -2,12 +2,14 @@
  * GET /api/audit/export?year=2026 (or ?from=…&to=…): the regulators' audit export as ONE JSON
  * bundle `{ format: 'adx-audit-bundle/1', files: { "<name>": "<text>" } }` (officer role). Every
  * file is text; write each under its name into a folder and run `adx verify FOLDER`, or run
- * `adx verify bundle.json` on the bundle as downloaded.
+ * `adx verify bundle.json` on the bundle as downloaded. An export larger than the bundle limit
+ * (256 MiB by default) is refused with 413 ADX_ERR_AUDIT_TOO_LARGE: write it with
+ * `adx export --out DIR` on the backend host instead.
  */
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { AdxError } from '../../../shared/errors.ts'
-import { type AuditFiles, type AuditRange, yearRange } from '../../audit/export.ts'
+import { AUDIT_BUNDLE_MAX_BYTES, type AuditFiles, type AuditRange, yearRange } from '../../audit/export.ts'
 import { AUDIT_BUNDLE_FORMAT } from '../../audit/verify.ts'
 import { requireRole } from '../auth.ts'
 import type { ApiDeps } from '../deps.ts'
@@ -17,8 +19,11 @@ import { type OverseasDeps, overseasReads } from '../overseas.ts'
 
 /** What the audit route needs (the server passes it; without it the route is not mounted). */
 export interface AuditApiDeps {
-  exportFiles(range: AuditRange): Promise<AuditFiles>
+  /** The files of an export; throws ADX_ERR_AUDIT_TOO_LARGE past `opts.maxBytes`. */
+  exportFiles(range: AuditRange, opts: { maxBytes: number }): Promise<AuditFiles>
   utcOffsetMinutes: number
+  /** Largest export served as one bundle (default AUDIT_BUNDLE_MAX_BYTES, 256 MiB); larger → 413 ADX_ERR_AUDIT_TOO_LARGE. */
+  maxBundleBytes?: number
 }
 
 const query = z.strictObject({
@@ -44,7 +49,7 @@ export function auditRoutes(app: Hono<ApiEnv>, _deps: ApiDeps, overseas: Oversea
       range = { fromMs: time(q.from, 'from'), toMs: time(q.to, 'to'), label: `${q.from}..${q.to}` }
       if (range.toMs <= range.fromMs) throw new AdxError('ADX_ERR_API_VALIDATION', 'query.to: must be after from', ['query.to: must be after from'])
     } else throw new AdxError('ADX_ERR_API_VALIDATION', 'query: give year, or from and to', ['query: give year, or from and to'])
-    const files = await audit.exportFiles(range)
+    const files = await audit.exportFiles(range, { maxBytes: audit.maxBundleBytes ?? AUDIT_BUNDLE_MAX_BYTES })
     c.header('content-disposition', `attachment; filename="adx-audit-${range.label.replace(/[^0-9A-Za-z.-]/g, '_')}.json"`)
     return c.json({ format: AUDIT_BUNDLE_FORMAT, range, files })
   })
