@@ -262,7 +262,7 @@ export const openApiDocument = {
           { name: 'from', in: 'query', schema: { type: 'string' }, description: 'Epoch ms or ISO-8601 (with to, instead of year)' },
           { name: 'to', in: 'query', schema: { type: 'string' }, description: 'Exclusive end' },
         ],
-        responses: { '200': json({ type: 'object', properties: { format: { type: 'string' }, range: { type: 'object' }, files: { type: 'object', additionalProperties: { type: 'string' } } } }), ...errors },
+        responses: { '200': json({ type: 'object', properties: { format: { type: 'string' }, range: { type: 'object' }, files: { type: 'object', additionalProperties: { type: 'string' } } } }), ...errors, '413': { description: 'ADX_ERR_AUDIT_TOO_LARGE: the export is over the bundle limit (256 MiB); run `adx export --out DIR` and `adx verify DIR`', content: { 'application/json': { schema: error } } } },
       },
     },
     '/api/policy': {
