@@ -27,8 +27,13 @@ export function hexValue(c: number): number {
  * make a whole byte are dropped.
  */
 export function decodeSextets(vals: Uint8Array, from: number, to: number): Uint8Array {
-  const n = Math.max(0, to - from)
-  const out = new Uint8Array((n * 6) >> 3)
+  const out = new Uint8Array((Math.max(0, to - from) * 6) >> 3)
+  const o = sextetsInto(vals, from, to, out)
+  return o === out.length ? out : out.subarray(0, o)
+}
+
+/** Decode 6-bit values vals[from..to) into `out` (room for (to-from)*6/8 bytes); returns the byte count. */
+export function sextetsInto(vals: Uint8Array, from: number, to: number, out: Uint8Array): number {
   let o = 0
   let acc = 0
   let bits = 0
@@ -40,7 +45,7 @@ export function decodeSextets(vals: Uint8Array, from: number, to: number): Uint8
       out[o++] = (acc >> bits) & 0xff
     }
   }
-  return o === out.length ? out : out.subarray(0, o)
+  return o
 }
 
 /** Decode base64/base64url text[start..end) (padding and invalid chars skipped). */

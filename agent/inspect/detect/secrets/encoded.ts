@@ -19,7 +19,7 @@
  *
  * Linear: each char is visited by the run scanners once; decoding is O(run) x alignments.
  */
-import { B64_VALUE, hexValue } from './codec.ts'
+import { B64_VALUE, hexValue, sextetsInto } from './codec.ts'
 import { findDer } from './der.ts'
 import { findSsh } from './ssh.ts'
 import { derKindToSecretKind, sshKindToSecretKind, strongerKind, type SecretKind } from './types.ts'
@@ -273,22 +273,12 @@ function decodeInto(vals: Uint8Array, from: number, to: number, hex: boolean): n
   const cap = hex ? (to - from) >> 1 : ((to - from) * 6) >> 3
   if (decoded.length < cap) decoded = new Uint8Array(Math.max(cap, decoded.length * 2))
   const out = decoded
-  let o = 0
   if (hex) {
+    let o = 0
     for (let i = from; i + 1 < to; i += 2) out[o++] = (vals[i]! << 4) | vals[i + 1]!
     return o
   }
-  let acc = 0
-  let bits = 0
-  for (let i = from; i < to; i++) {
-    acc = ((acc << 6) | vals[i]!) & 0xffffff
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      out[o++] = (acc >> bits) & 0xff
-    }
-  }
-  return o
+  return sextetsInto(vals, from, to, out)
 }
 
 /**
