@@ -3,6 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { classifyDer, classifyDerPrefix, findDer } from './der.ts'
 import { protobufBytes, samples } from './testkit.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('der')
 
 const all = samples()
 
@@ -66,8 +69,8 @@ describe('classifyDer: negatives', () => {
 
 describe('findDer', () => {
   it.each(all.map((s) => [s.name, s] as const))('finds %s embedded in random bytes', (_name, s) => {
-    const pre = crypto.randomBytes(97)
-    const post = crypto.randomBytes(55)
+    const pre = randomBytes(97)
+    const post = randomBytes(55)
     const hits = findDer(Buffer.concat([pre, s.der, post]))
     expect(hits).toContainEqual({ kind: s.derKind, start: 97, end: 97 + s.der.length })
   })
@@ -111,7 +114,7 @@ describe('findDer', () => {
 
   it('never reports 1,000 random 32..512-byte buffers that start with a SEQUENCE header', () => {
     for (let i = 0; i < 1000; i++) {
-      const b = crypto.randomBytes(32 + (i % 480))
+      const b = randomBytes(32 + (i % 480))
       b[0] = 0x30
       b[1] = 0x82
       b[2] = (b.length - 4) >> 8
@@ -124,7 +127,7 @@ describe('findDer', () => {
   it('terminates quickly on adversarial buffers (1 MB of 0x30, zeros, random; nested headers)', () => {
     expect(findDer(Buffer.alloc(1 << 20, 0x30))).toEqual([])
     expect(findDer(Buffer.alloc(1 << 20))).toEqual([])
-    expect(findDer(crypto.randomBytes(1 << 20))).toEqual([])
+    expect(findDer(randomBytes(1 << 20))).toEqual([])
     const nested = Buffer.alloc(1 << 16)
     for (let i = 0; i + 4 < nested.length; i += 4) nested.set([0x30, 0x82, 0xff, 0xf0], i)
     expect(findDer(nested)).toEqual([])

@@ -2,6 +2,9 @@ import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { findEncoded, mayHoldSecret } from './encoded.ts'
 import { protobufBytes, sample } from './testkit.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('encoded')
 
 const rsa = sample('rsa2048 pkcs1')
 const ed = sample('ed25519 spki')
@@ -51,13 +54,13 @@ describe('findEncoded: base64', () => {
   })
 
   it('SSH public key line', () => {
-    const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), crypto.randomBytes(32)])
+    const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)])
     const enc = blob.toString('base64')
     expectHit(`ssh-ed25519 ${enc} tcu@adx`, enc, 'base64', 'public-key')
   })
 
   it('a key early in a run longer than the initial scratch buffer survives its growth', () => {
-    const blob = Buffer.concat([crypto.randomBytes(1000), ec.der, crypto.randomBytes(9000)])
+    const blob = Buffer.concat([randomBytes(1000), ec.der, randomBytes(9000)])
     for (const enc of [blob.toString('base64'), blob.toString('base64').replace(/(.{76})/g, '$1\n')]) {
       expect(findEncoded(`x ${enc} y`)).toMatchObject([{ start: 2, kind: 'private-key', encoding: 'base64' }])
     }
@@ -105,10 +108,10 @@ describe('findEncoded: negatives', () => {
     ['SHA-256 hex', crypto.createHash('sha256').update('a').digest('hex')],
     ['SHA-1 hex', crypto.createHash('sha1').update('a').digest('hex')],
     ['SHA-512 hex, colon-separated', crypto.createHash('sha512').update('a').digest('hex').match(/../g)!.join(':')],
-    ['base64 of a 64-byte ECDSA signature', crypto.randomBytes(64).toString('base64')],
+    ['base64 of a 64-byte ECDSA signature', randomBytes(64).toString('base64')],
     ['base64 of a DER ECDSA signature', crypto.sign('sha256', Buffer.from('x'), { key: crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, dsaEncoding: 'der' }).toString('base64')],
-    ['base64 of 256 random bytes', crypto.randomBytes(256).toString('base64')],
-    ['hex of 256 random bytes', crypto.randomBytes(256).toString('hex')],
+    ['base64 of 256 random bytes', randomBytes(256).toString('base64')],
+    ['hex of 256 random bytes', randomBytes(256).toString('hex')],
     ['base64 of protobuf', protobufBytes().toString('base64')],
     ['base64 of English text', Buffer.from('The vehicle reported a transient fault on the CAN bus. '.repeat(5)).toString('base64')],
     ['long identifier', 'Vehicle_Cabin_Door_Row1_DriverSide_Window_Position_Percent'],
@@ -132,7 +135,7 @@ describe('mayHoldSecret (cheap gate on decoded bytes)', () => {
 
   it('rejects the vast majority of random 64-byte buffers', () => {
     let pass = 0
-    for (let i = 0; i < 2000; i++) if (mayHoldSecret(crypto.randomBytes(64))) pass++
+    for (let i = 0; i < 2000; i++) if (mayHoldSecret(randomBytes(64))) pass++
     expect(pass).toBeLessThan(100)
   })
 })
@@ -140,7 +143,7 @@ describe('mayHoldSecret (cheap gate on decoded bytes)', () => {
 describe('adversarial input terminates', () => {
   it.each([
     ['1 MB of A', 'A'.repeat(1 << 20)],
-    ['1 MB of random base64', crypto.randomBytes(786_432).toString('base64')],
+    ['1 MB of random base64', randomBytes(786_432).toString('base64')],
     ['100k of 0x30 hex', '30'.repeat(50_000)],
     ['100k of "30 82 " pairs', '30 82 '.repeat(17_000)],
     ['100k of escaped newlines between short lines', `${'A'.repeat(40)}\\n`.repeat(2_300)],

@@ -1,6 +1,9 @@
 import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { classTransitionRate, entropyThreshold, isPlaceholder, looksLikeSecretValue, shannonEntropy, wordlikeFraction } from './entropy.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('entropy')
 
 describe('shannonEntropy', () => {
   it.each([
@@ -31,8 +34,8 @@ describe('entropyThreshold', () => {
 
 describe('looksLikeSecretValue: secrets', () => {
   it.each([
-    ['64-hex AES-256 key', crypto.randomBytes(32).toString('hex')],
-    ['32-hex AES-128 key (upper)', crypto.randomBytes(16).toString('hex').toUpperCase()],
+    ['64-hex AES-256 key', randomBytes(32).toString('hex')],
+    ['32-hex AES-128 key (upper)', randomBytes(16).toString('hex').toUpperCase()],
     ['base64 32 bytes', 'q2Xh0F9k+V3s/3dLwz8WjP1m6bJ0s9Ykq3aXf7Hc2e4='],
     ['base64url token', 'AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'],
     ['prefixed API key', 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'],
@@ -58,10 +61,10 @@ describe('looksLikeSecretValue: secrets', () => {
   it('passes >= 90% of random 24-char and >= 95% of random 32+ char tokens of each alphabet (default mode)', () => {
     const A62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
     const gens: Record<string, (n: number) => string> = {
-      base64: (n) => crypto.randomBytes(n).toString('base64').slice(0, n),
-      base64url: (n) => crypto.randomBytes(n).toString('base64url').slice(0, n),
-      alnum: (n) => Array.from(crypto.randomBytes(n), (b) => A62[b % 62]).join(''),
-      hex: (n) => crypto.randomBytes(n).toString('hex').slice(0, Math.max(32, n)),
+      base64: (n) => randomBytes(n).toString('base64').slice(0, n),
+      base64url: (n) => randomBytes(n).toString('base64url').slice(0, n),
+      alnum: (n) => Array.from(randomBytes(n), (b) => A62[b % 62]).join(''),
+      hex: (n) => randomBytes(n).toString('hex').slice(0, Math.max(32, n)),
     }
     for (const [name, g] of Object.entries(gens)) {
       for (const n of [24, 32, 48, 64]) {
@@ -70,6 +73,26 @@ describe('looksLikeSecretValue: secrets', () => {
         expect(ok / 400, `${name} ${n}`).toBeGreaterThanOrEqual(n < 32 ? 0.9 : 0.95)
       }
     }
+  })
+})
+
+describe('looksLikeSecretValue under a secret field name (calibration)', () => {
+  it('passes >= 99.8% of random 32-char and >= 97% of 16-char base64url tokens with secretField', () => {
+    for (const [bytes, goal] of [[24, 0.998], [12, 0.97]] as const) {
+      let ok = 0
+      const N = 5000
+      for (let i = 0; i < N; i++) if (looksLikeSecretValue(randomBytes(bytes).toString('base64url'), { secretField: true })) ok++
+      expect(ok / N, `${bytes * 4 / 3} chars`).toBeGreaterThanOrEqual(goal)
+    }
+  })
+
+  it.each([
+    // random tokens with word-like runs (`SGIBZA`, `Idndyi`) that the strict structure checks rejected
+    'XIdndyiOX6z8WWqEkve0lFxbSGIBZA0D',
+    'TXEQ2j4lQtGGdGhjaMALJdwoIubrnMIU',
+    'NOUvrilDrOWjxAsbgNVZalgymzCjKrLB',
+  ])('a token with word-like runs is still a secret under a secret name: %s', (v) => {
+    expect(looksLikeSecretValue(v, { secretField: true })).toBe(true)
   })
 })
 

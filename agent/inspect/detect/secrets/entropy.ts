@@ -341,9 +341,18 @@ export function looksLikeSecretValue(value: string, context?: SecretValueContext
     // single-case: base32-ish; only with a secret field name
     if (!relaxed || digit === 0) return false
   }
+  // Under a secret field name a value with all three classes (lower and upper case) is judged
+  // more leniently: random tokens show word-like runs (`SGIBZA`, `Idndyi`) more often than one
+  // in a hundred, and missing a token under `token:` is worse than holding an odd identifier.
+  const lenient = relaxed && mixed
+  const h = shannonEntropy(v)
+  const threshold = entropyThreshold(n, mixed ? 'base64' : 'base32') - (relaxed ? 0.3 : 0)
+  // far above the random-string threshold: no identifier of this length gets there
+  if (lenient && n >= 24 && h >= threshold + 0.5) return true
   const expected = expectedTransitionRate(lower, upper, digit, other)
-  if (classTransitionRate(v) < expected * 0.6) return false
+  if (classTransitionRate(v) < expected * (lenient ? 0.45 : 0.6)) return false
   // single-case runs are long in random base32 too: only count longer, vowel-richer runs
-  if ((mixed ? wordlikeFraction(v) : wordlikeFraction(v, 5, 0.3)) >= 0.5) return false
-  return shannonEntropy(v) >= entropyThreshold(n, mixed ? 'base64' : 'base32') - (relaxed ? 0.3 : 0)
+  // (lenient: camelCase identifiers are mostly 3+-letter words, random tokens rarely are)
+  if (lenient ? wordlikeFraction(v, 3) >= 0.7 : (mixed ? wordlikeFraction(v) : wordlikeFraction(v, 5, 0.3)) >= 0.5) return false
+  return h >= threshold
 }

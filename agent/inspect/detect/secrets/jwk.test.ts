@@ -1,6 +1,9 @@
 import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { findJwksInText, isJwk, isJwkSet, isPrivateJwk } from './jwk.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('jwk')
 
 type Jwk = Record<string, unknown>
 const gen = (t: 'rsa' | 'ec' | 'ed25519' | 'x25519', o: object = {}) => {
@@ -11,7 +14,7 @@ const rsa = gen('rsa', { modulusLength: 2048 })
 const ec = gen('ec', { namedCurve: 'P-256' })
 const ed = gen('ed25519')
 const x = gen('x25519')
-const oct = crypto.createSecretKey(crypto.randomBytes(32)).export({ format: 'jwk' }) as Jwk
+const oct = crypto.createSecretKey(randomBytes(32)).export({ format: 'jwk' }) as Jwk
 
 describe('isJwk', () => {
   it.each([

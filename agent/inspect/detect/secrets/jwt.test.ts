@@ -2,14 +2,17 @@ import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { findAuthTokens, findJwts, isJoseHeader } from './jwt.ts'
 import { makeJwt } from './testkit.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('jwt')
 
 const hs = makeJwt('HS256')
 const es = makeJwt('ES256')
 const none = makeJwt('none')
 const b64u = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
-const jwe = [b64u({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }), crypto.randomBytes(256).toString('base64url'), crypto.randomBytes(12).toString('base64url'), crypto.randomBytes(40).toString('base64url'), crypto.randomBytes(16).toString('base64url')].join('.')
-const spaced = `${Buffer.from('{ "alg": "HS256", "typ": "JWT" }').toString('base64url')}.${b64u({ sub: 'x' })}.${crypto.randomBytes(32).toString('base64url')}`
-const newline = `${Buffer.from('{\n  "alg": "RS256"\n}').toString('base64url')}.${b64u({ sub: 'x' })}.${crypto.randomBytes(256).toString('base64url')}`
+const jwe = [b64u({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }), randomBytes(256).toString('base64url'), randomBytes(12).toString('base64url'), randomBytes(40).toString('base64url'), randomBytes(16).toString('base64url')].join('.')
+const spaced = `${Buffer.from('{ "alg": "HS256", "typ": "JWT" }').toString('base64url')}.${b64u({ sub: 'x' })}.${randomBytes(32).toString('base64url')}`
+const newline = `${Buffer.from('{\n  "alg": "RS256"\n}').toString('base64url')}.${b64u({ sub: 'x' })}.${randomBytes(256).toString('base64url')}`
 
 describe('findJwts: positives', () => {
   it.each([
@@ -40,7 +43,7 @@ describe('findJwts: negatives', () => {
     ['eyJ alone', 'eyJ'],
     ['base64 JSON without alg', `${b64u({ sub: 'vehicle', iat: 1 })}.${b64u({ a: 1 })}.sig`],
     ['header without a dot', b64u({ alg: 'HS256' })],
-    ['random base64url with dots', `eyJ${crypto.randomBytes(30).toString('base64url')}.${crypto.randomBytes(30).toString('base64url')}`],
+    ['random base64url with dots', `eyJ${randomBytes(30).toString('base64url')}.${randomBytes(30).toString('base64url')}`],
     ['eyJ in prose', 'the string eyJhbGci is how JWT headers start.'],
     ['not JSON', `${Buffer.from('{not json at all}').toString('base64url')}.abc.def`],
     ['JSON array header', `${Buffer.from('[{"alg":"HS256"}]').toString('base64url')}.abc.def`],
@@ -61,7 +64,7 @@ describe('findJwts: negatives', () => {
 })
 
 describe('findAuthTokens', () => {
-  const opaque = crypto.randomBytes(24).toString('base64url')
+  const opaque = randomBytes(24).toString('base64url')
   const basic = Buffer.from('fleet-user:S3cr3t!pass').toString('base64')
   it.each([
     ['Bearer opaque', `Authorization: Bearer ${opaque}`, opaque],

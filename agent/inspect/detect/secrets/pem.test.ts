@@ -2,6 +2,9 @@ import crypto from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { classifyPemLabel, findPem } from './pem.ts'
 import { sample, samples } from './testkit.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('pem')
 
 describe('classifyPemLabel', () => {
   it.each([
@@ -105,7 +108,7 @@ describe('findPem: positives', () => {
   })
 
   it('RFC 4716 SSH2 public key (4 dashes, spaces, Comment header)', () => {
-    const body = crypto.randomBytes(279).toString('base64').replace(/(.{70})/g, '$1\n')
+    const body = randomBytes(279).toString('base64').replace(/(.{70})/g, '$1\n')
     const pem = `---- BEGIN SSH2 PUBLIC KEY ----\nComment: "2048-bit RSA, converted by me@host"\n${body}\n---- END SSH2 PUBLIC KEY ----`
     expectOneBlockCovering(`key: ${pem}\n`, pem, 'public-key')
   })

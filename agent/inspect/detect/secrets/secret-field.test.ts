@@ -10,6 +10,9 @@ import {
   looksLikeSecretValue,
   secretFieldClass,
 } from './secret-field.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('secret-field')
 
 describe('fieldNameWords', () => {
   it.each([
@@ -99,8 +102,8 @@ describe('isSecretMember (field-aware decision)', () => {
     ['token', 'none', false],
     ['auth', 'oauth2', false],
     ['certificate', 'valid', false],
-    ['token', crypto.randomBytes(24).toString('base64url'), true],
-    ['keyId', crypto.randomBytes(16).toString('hex'), false],
+    ['token', randomBytes(24).toString('base64url'), true],
+    ['keyId', randomBytes(16).toString('hex'), false],
     ['password', 42, false],
   ])('%s = %j → %s', (name, value, expected) => {
     expect(isSecretMember(name, value)).toBe(expected)
@@ -114,8 +117,8 @@ describe('isSecretMember (field-aware decision)', () => {
 })
 
 describe('findFieldSecretsInText', () => {
-  const hex = crypto.randomBytes(32).toString('hex')
-  const tok = crypto.randomBytes(24).toString('base64url')
+  const hex = randomBytes(32).toString('hex')
+  const tok = randomBytes(24).toString('base64url')
   it.each([
     ['key=value', `connect aesKey=${hex} ok`, [hex]],
     ['password=', 'login user=bob password=hunter2 ok', ['hunter2']],

@@ -3,6 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { findSecretsInBytes, findSecretsInText, normaliseSpans, prefilter, redactBytes, redactText, type SecretSpan } from './secrets.ts'
 import { encodeSample, findLeak, jwkOf, makeJwt, protobufBytes, sample, samples, TEXT_ENCODINGS, type KeySample, type TextEncodingName } from './testkit.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('secrets')
 
 const all = samples()
 
@@ -65,7 +68,7 @@ describe('findSecretsInText: the JWK of every key sample', () => {
 describe('findSecretsInText: tokens, JWKs, fields', () => {
   const jwt = makeJwt('ES256')
   const ecJwk = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
-  const hex = crypto.randomBytes(32).toString('hex')
+  const hex = randomBytes(32).toString('hex')
   it.each([
     ['JWT with Bearer', `GET /v1 Authorization: Bearer ${jwt}`, jwt, 'jwt', 'jwt'],
     ['JWT in JSON-ish text', `{"id_token":"${jwt}"`, jwt, 'jwt', 'jwt'],
@@ -108,11 +111,11 @@ describe('findSecretsInText: negatives', () => {
     ['kv map entry', 'key=Vehicle.Speed value=42.5'],
     ['plain English', 'The vehicle reported a transient fault on the CAN bus; the gateway retried the upload three times.'],
     ['Chinese text', '车辆在高速公路上行驶，速度为每小时一百公里。'],
-    ['base64 of a 64-byte ECDSA signature', crypto.randomBytes(64).toString('base64')],
+    ['base64 of a 64-byte ECDSA signature', randomBytes(64).toString('base64')],
     ['base64 of an ECDSA DER signature', sig.toString('base64')],
     ['hex of an ECDSA DER signature', sig.toString('hex')],
-    ['base64 of 256 random bytes', crypto.randomBytes(256).toString('base64')],
-    ['base64url nonce', crypto.randomBytes(48).toString('base64url')],
+    ['base64 of 256 random bytes', randomBytes(256).toString('base64')],
+    ['base64url nonce', randomBytes(48).toString('base64url')],
     ['base64 of protobuf bytes', protobufBytes(3).toString('base64')],
     ['hex of protobuf bytes', protobufBytes(4).toString('hex')],
     ['MAC address list', '00:1A:2B:3C:4D:5E, 00:1A:2B:3C:4D:5F'],
@@ -169,8 +172,8 @@ describe('depth (decode layers)', () => {
 
 describe('findSecretsInBytes', () => {
   it.each(all.map((s) => [s.name, s] as const))('raw DER of %s inside random bytes', (_name, s) => {
-    const pre = crypto.randomBytes(123)
-    const buf = Buffer.concat([pre, s.der, crypto.randomBytes(77)])
+    const pre = randomBytes(123)
+    const buf = Buffer.concat([pre, s.der, randomBytes(77)])
     const spans = findSecretsInBytes(buf)
     expect(covered(spans, 123, 123 + s.der.length)).toBe(true)
     expect(spanAt(spans, 123)?.kind).toBe(s.kind)
@@ -210,7 +213,7 @@ describe('findSecretsInBytes', () => {
 
   it('a JWT in binary bytes', () => {
     const jwt = makeJwt('HS256')
-    const buf = Buffer.concat([crypto.randomBytes(50), Buffer.from(` Bearer ${jwt}\n`), crypto.randomBytes(50)])
+    const buf = Buffer.concat([randomBytes(50), Buffer.from(` Bearer ${jwt}\n`), randomBytes(50)])
     const red = Buffer.from(redactBytes(buf, findSecretsInBytes(buf)))
     expect(red.includes(Buffer.from(jwt.split('.')[2]!))).toBe(false)
     expect(red.includes(Buffer.from('[ADX-STRIPPED:jwt]'))).toBe(true)
@@ -218,7 +221,7 @@ describe('findSecretsInBytes', () => {
 
   const sig = crypto.sign('sha256', Buffer.from('x'), { key: crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey, dsaEncoding: 'der' })
   it.each([
-    ['random bytes', crypto.randomBytes(8192)],
+    ['random bytes', randomBytes(8192)],
     ['SHA-256 digests', Buffer.concat(Array.from({ length: 50 }, (_, i) => crypto.createHash('sha256').update(String(i)).digest()))],
     ['ECDSA DER signature', sig],
     ['protobuf bytes', protobufBytes(9)],
@@ -262,7 +265,7 @@ describe('redaction helpers', () => {
 describe('adversarial input terminates (no catastrophic backtracking, bounded work)', () => {
   it.each([
     ['1 MB of A', 'A'.repeat(1 << 20)],
-    ['1 MB of random base64', crypto.randomBytes(786_432).toString('base64')],
+    ['1 MB of random base64', randomBytes(786_432).toString('base64')],
     ['100k -----BEGIN', '-----BEGIN '.repeat(10_000)],
     ['100k eyJ', 'eyJ'.repeat(33_000)],
     ['100k "kty"', '"kty"'.repeat(20_000)],
@@ -288,7 +291,7 @@ describe('adversarial input terminates (no catastrophic backtracking, bounded wo
   it('1 MB binary buffers (0x30 filled, zeros, random)', () => {
     expect(findSecretsInBytes(Buffer.alloc(1 << 20, 0x30))).toEqual([])
     expect(findSecretsInBytes(Buffer.alloc(1 << 20))).toEqual([])
-    expect(findSecretsInBytes(crypto.randomBytes(1 << 20))).toEqual([])
+    expect(findSecretsInBytes(randomBytes(1 << 20))).toEqual([])
   })
 })
 
@@ -342,7 +345,7 @@ describe('property: redacted text contains no form of the key', () => {
     const jwks = [
       crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
       crypto.generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
-      crypto.createSecretKey(crypto.randomBytes(32)).export({ format: 'jwk' }),
+      crypto.createSecretKey(randomBytes(32)).export({ format: 'jwk' }),
     ]
     fc.assert(
       fc.property(fc.nat(jwks.length), fc.boolean(), surroundings, surroundings, (k, bearer, pre, post) => {

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { findSsh, opensshPrivateAt, sshPublicBlobAt } from './ssh.ts'
+import { seededBytes } from '../../../../test/helpers/seeded-bytes.ts'
+
+const randomBytes = seededBytes('ssh')
 
 const SSH_KEYGEN = '/usr/bin/ssh-keygen'
 const dir = mkdtempSync(join(tmpdir(), 'adx-ssh-'))
@@ -33,7 +36,7 @@ const keys: SshKey[] = available ? [keygen('ed25519'), keygen('rsa', 2048), keyg
 describe.skipIf(!available)('SSH wire-format keys (ssh-keygen)', () => {
   it.each(keys.map((k) => [k.type + ' ' + k.blob.length, k] as const))('public blob %s', (_n, k) => {
     expect(sshPublicBlobAt(k.blob, 0)).toBe(k.blob.length)
-    const buf = Buffer.concat([crypto.randomBytes(33), k.blob, crypto.randomBytes(20)])
+    const buf = Buffer.concat([randomBytes(33), k.blob, randomBytes(20)])
     expect(findSsh(buf)).toContainEqual({ kind: 'ssh-public', start: 33, end: 33 + k.blob.length })
   })
 
@@ -59,12 +62,12 @@ describe('SSH negatives', () => {
     return Buffer.concat([l, b])
   }
   it.each([
-    ['random bytes', crypto.randomBytes(4096)],
+    ['random bytes', randomBytes(4096)],
     ['zeros', Buffer.alloc(4096)],
     ['type name only', str('ssh-ed25519')],
-    ['ed25519 with a short key', Buffer.concat([str('ssh-ed25519'), str(crypto.randomBytes(8))])],
-    ['rsa with a tiny modulus', Buffer.concat([str('ssh-rsa'), str(Buffer.from([1, 0, 1])), str(crypto.randomBytes(16))])],
-    ['not an ssh type', Buffer.concat([str('hello-world'), str(crypto.randomBytes(64))])],
+    ['ed25519 with a short key', Buffer.concat([str('ssh-ed25519'), str(randomBytes(8))])],
+    ['rsa with a tiny modulus', Buffer.concat([str('ssh-rsa'), str(Buffer.from([1, 0, 1])), str(randomBytes(16))])],
+    ['not an ssh type', Buffer.concat([str('hello-world'), str(randomBytes(64))])],
     ['magic-like text', Buffer.from('openssh-key-v2 and opened files')],
   ])('%s', (_name, b) => {
     expect(findSsh(b)).toEqual([])
