@@ -4,6 +4,8 @@
  *   adx backend [-c backend.yaml]                      run the backend until SIGINT/SIGTERM
  *   adx vehicles add <id> [--label L]                  provision; prints the secret once
  *   adx vehicles list | revoke <id>
+ *   adx gateways add <id> [--label L]                  a gateway: one connection for many vehicles
+ *   adx gateways enrol <id> <vehicleId...> [--from FILE] | list
  *   adx filings add --kind K --reference R --categories a,b --recipients r --purposes p
  *                   --valid-from 2026-01-01 --valid-until 2029-01-01 [--exemption E7] [--id ID]
  *   adx filings list | expire <id>
@@ -15,7 +17,7 @@
  * lock is shared politely); the running backend picks changes up at its next re-evaluation.
  * Output is JSON; errors print `CODE: message` on stderr and exit 1.
  */
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Command } from 'commander'
 import { AdxError, isAdxError } from '../shared/errors.ts'
@@ -140,7 +142,7 @@ export function registerBackendCommands(program: Command, io: CliIo = defaultIo)
     .action(
       run(async (_opts: unknown, cmd: Command) =>
         withStore(cmd, async (store) => {
-          print((await store.listVehicles()).map(({ secretHash: _s, ...v }) => v))
+          print((await store.listVehicles({ kind: 'vehicle' })).map(({ secretHash: _s, kind: _k, ...v }) => v))
         }),
       ),
     )
@@ -153,6 +155,51 @@ export function registerBackendCommands(program: Command, io: CliIo = defaultIo)
         withStore(cmd, async (store) => {
           if (!(await store.revokeVehicle(vehicleId, Date.now()))) throw new AdxError('ADX_ERR_VEHICLE_UNKNOWN', vehicleId)
           print({ vehicleId, status: 'revoked' })
+        }),
+      ),
+    )
+
+  const gateways = program
+    .command('gateways')
+    .description('gateways: one MQTT connection that publishes for an enrolled set of vehicles, under the same ACL')
+    .option('-c, --config <path>', 'backend configuration (YAML)')
+  gateways
+    .command('add <gatewayId>')
+    .option('-c, --config <path>', 'backend configuration (YAML)')
+    .description('provision a gateway; prints its secret once')
+    .option('--label <text>', 'free-text label', '')
+    .action(
+      run(async (gatewayId: string, opts: { label: string }, cmd: Command) => {
+        const problem = vehicleIdProblem(gatewayId)
+        if (problem) throw new AdxError('ADX_ERR_INPUT', `gatewayId: ${problem}`)
+        await withStore(cmd, async (store) => {
+          const secret = generateSecret()
+          await store.addVehicle({ vehicleId: gatewayId, kind: 'gateway', label: opts.label, secretHash: await hashSecret(secret), createdMs: Date.now() })
+          print({ gatewayId, secret, note: 'the secret is shown once; enrol vehicles with `adx gateways enrol`' })
+        })
+      }),
+    )
+  gateways
+    .command('enrol <gatewayId> [vehicleIds...]')
+    .option('-c, --config <path>', 'backend configuration (YAML)')
+    .option('--from <file>', 'read vehicle ids from a file, one per line')
+    .description('let a gateway publish for these provisioned vehicles (takes effect at its next connection)')
+    .action(
+      run(async (gatewayId: string, ids: string[], opts: { from?: string }, cmd: Command) => {
+        const all = [...ids, ...(opts.from ? readFileSync(opts.from, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : [])]
+        if (all.length === 0) throw new AdxError('ADX_ERR_INPUT', 'vehicleIds: name at least one vehicle (or --from FILE)')
+        await withStore(cmd, async (store) => print({ gatewayId, enrolled: await store.enrolVehicles(gatewayId, all) }))
+      }),
+    )
+  gateways
+    .command('list')
+    .option('-c, --config <path>', 'backend configuration (YAML)')
+    .description('list gateways with the number of active vehicles enrolled to each')
+    .action(
+      run(async (_opts: unknown, cmd: Command) =>
+        withStore(cmd, async (store) => {
+          const rows = await store.listVehicles({ kind: 'gateway' })
+          print(await Promise.all(rows.map(async ({ secretHash: _s, kind: _k, gatewayId: _g, vehicleId, ...v }) => ({ gatewayId: vehicleId, ...v, vehicles: (await store.gatewayMembers(vehicleId)).length }))))
         }),
       ),
     )

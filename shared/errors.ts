@@ -24,6 +24,7 @@ export const errorCodes = {
   ADX_ERR_BROKER_FRAME_TOO_LARGE: 'MQTT packet exceeds the size limit: %s',
   ADX_ERR_VEHICLE_EXISTS: 'vehicle already provisioned: %s',
   ADX_ERR_VEHICLE_UNKNOWN: 'unknown vehicle: %s',
+  ADX_ERR_GATEWAY_UNKNOWN: 'unknown gateway: %s',
   ADX_ERR_FILING_EXISTS: 'filing already on record: %s',
   ADX_ERR_FILING_UNKNOWN: 'unknown filing: %s',
   ADX_ERR_API_UNAUTHENTICATED: 'authentication required: %s',

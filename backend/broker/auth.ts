@@ -1,16 +1,18 @@
 /**
- * Vehicle authentication for the broker: username = vehicle id, password = its provisioned
- * secret, checked against the stored scrypt hash. A verified secret is remembered (as a SHA-256
+ * Vehicle and gateway authentication for the broker: username = vehicle (or gateway) id,
+ * password = its provisioned secret, checked against the stored scrypt hash. A verified secret is remembered (as a SHA-256
  * digest, never in clear) so reconnect storms cost one scrypt per vehicle, not one per
  * connection; the stored row is still read on every connect so revocation takes effect at once.
+ * A gateway's enrolled vehicles are read at connect: enrolment takes effect at its next connection.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { Store } from '../store/types.ts'
+import type { Store, VehicleRow } from '../store/types.ts'
+import type { Principal } from './acl.ts'
 import { verifySecret } from '../vehicles/credentials.ts'
 import { isVehicleId } from '../../shared/topics.ts'
 
 /** Result of an authentication attempt. */
-export type AuthResult = { ok: true } | { ok: false; reason: 'unknown' | 'revoked' | 'bad-secret' | 'bad-username' }
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: 'unknown' | 'revoked' | 'bad-secret' | 'bad-username' }
 
 const digest = (b: string | Uint8Array) => createHash('sha256').update(b).digest()
 
@@ -36,10 +38,17 @@ export class VehicleAuthenticator {
     const secret = password ?? ''
     const d = digest(secret)
     const cached = this.verified.get(vehicleId)
-    if (cached && cached.hash === row.secretHash && timingSafeEqual(cached.digest, d)) return { ok: true }
-    if (!(await verifySecret(secret, row.secretHash))) return { ok: false, reason: 'bad-secret' }
-    this.verified.set(vehicleId, { hash: row.secretHash, digest: d })
-    return { ok: true }
+    if (!(cached && cached.hash === row.secretHash && timingSafeEqual(cached.digest, d))) {
+      if (!(await verifySecret(secret, row.secretHash))) return { ok: false, reason: 'bad-secret' }
+      this.verified.set(vehicleId, { hash: row.secretHash, digest: d })
+    }
+    return { ok: true, principal: await this.principalOf(row) }
+  }
+
+  /** A vehicle is itself; a gateway carries the active vehicles enrolled to it (read at connect). */
+  private async principalOf(row: VehicleRow): Promise<Principal> {
+    if (row.kind === 'vehicle') return { kind: 'vehicle', id: row.vehicleId }
+    return { kind: 'gateway', id: row.vehicleId, vehicles: new Set(await this.store.gatewayMembers(row.vehicleId)) }
   }
 
   /** True when the vehicle is known to be revoked (refreshed by refresh()). */

@@ -36,8 +36,10 @@ const closed = (c: MqttClient) => new Promise<void>((resolve) => (c.connected ? 
 
 beforeAll(async () => {
   store = await openSqliteStore(':memory:')
-  for (const id of ['veh-a', 'veh-b', 'veh-r']) await store.addVehicle({ vehicleId: id, secretHash: await hashSecret(`secret-${id}`, cheap), label: '', createdMs: 1 })
+  for (const id of ['veh-a', 'veh-b', 'veh-r', 'veh-g1', 'veh-g2', 'veh-gr']) await store.addVehicle({ vehicleId: id, secretHash: await hashSecret(`secret-${id}`, cheap), label: '', createdMs: 1 })
   await store.revokeVehicle('veh-r', 2)
+  await store.addVehicle({ vehicleId: 'gw-1', kind: 'gateway', secretHash: await hashSecret('secret-gw-1', cheap), label: '', createdMs: 1 })
+  await store.enrolVehicles('gw-1', ['veh-g1', 'veh-g2', 'veh-gr'])
   auth = new VehicleAuthenticator(store)
   broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, maxPacketBytes: 4096, auth, log: silentLogger(), onSecurityEvent: (e) => events.push(e) })
 })
@@ -140,5 +142,51 @@ describe('embedded broker: ACL', () => {
     const gone = closed(b)
     broker.disconnect('veh-b')
     await gone
+  })
+})
+
+describe('embedded broker: gateways (one connection, an enrolled set of vehicles)', () => {
+  it('publishes for its enrolled vehicles, not for others, not for a revoked member', async () => {
+    const got: string[] = []
+    await broker.bus.subscribe('adx/v1/vehicles/+/heartbeats', (topic) => {
+      got.push(topic)
+    })
+    const gw = await vehicle('gw-1')
+    await gw.publishAsync('adx/v1/vehicles/veh-g1/heartbeats', 'x', { qos: 1 })
+    await gw.publishAsync('adx/v1/vehicles/veh-g2/heartbeats', 'x', { qos: 1 })
+    expect(got).toEqual(['adx/v1/vehicles/veh-g1/heartbeats', 'adx/v1/vehicles/veh-g2/heartbeats'])
+    const gone = closed(gw)
+    gw.publish('adx/v1/vehicles/veh-a/heartbeats', 'forged', { qos: 1 })
+    await gone
+    expect(got).toHaveLength(2)
+    expect(events.some((e) => e.kind === 'publish' && e.vehicleId === 'gw-1' && e.topic === 'adx/v1/vehicles/veh-a/heartbeats')).toBe(true)
+
+    await store.revokeVehicle('veh-gr', 3)
+    auth.markRevoked('veh-gr')
+    const gw2 = await vehicle('gw-1')
+    const gone2 = closed(gw2)
+    gw2.publish('adx/v1/vehicles/veh-gr/heartbeats', 'x', { qos: 1 })
+    await gone2
+    expect(got).toHaveLength(2)
+  })
+
+  it('receives, through its wildcard subscriptions, only its vehicles\' messages (retained ones too)', async () => {
+    await broker.bus.publish('adx/v1/vehicles/veh-g1/policy', Buffer.from('p-g1'), { qos: 1, retain: true })
+    await broker.bus.publish('adx/v1/vehicles/veh-a/policy', Buffer.from('p-a'), { qos: 1, retain: true })
+    const gw = await vehicle('gw-1')
+    const got: string[] = []
+    gw.on('message', (topic, payload) => got.push(`${topic}=${payload.toString()}`))
+    const granted = await gw.subscribeAsync(['adx/v1/vehicles/+/policy', 'adx/v1/vehicles/+/ack', 'adx/v1/fleet/policy'], { qos: 1 })
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1])
+    await broker.bus.publish('adx/v1/vehicles/veh-b/ack', Buffer.from('a-b'), { qos: 1, retain: false })
+    await broker.bus.publish('adx/v1/vehicles/veh-g2/ack', Buffer.from('a-g2'), { qos: 1, retain: false })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(got.sort()).toEqual(['adx/v1/vehicles/veh-g1/policy=p-g1', 'adx/v1/vehicles/veh-g2/ack=a-g2'])
+    const err = await gw.subscribeAsync('adx/v1/vehicles/+/records', { qos: 1 }).then(
+      () => undefined,
+      (e: { packet?: { granted?: number[] } }) => e,
+    )
+    expect(err?.packet?.granted).toEqual([128])
+    await gw.endAsync()
   })
 })

@@ -7,8 +7,9 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { pipeline, Duplex } from 'node:stream'
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
+import { parseVehicleTopic } from '../../shared/topics.ts'
 import type { Logger } from '../log.ts'
-import { maySubscribe, mayPublish } from './acl.ts'
+import { mayPublish, mayReceive, maySubscribe, type Principal } from './acl.ts'
 import type { VehicleAuthenticator } from './auth.ts'
 import { frameGuard } from './frame-guard.ts'
 import type { Bus, MessageHandler, SecurityEvent } from './types.ts'
@@ -48,6 +49,7 @@ const returnCode = (code: 2 | 4 | 5, message: string): AuthenticateError => Obje
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { auth, log } = opts
   const vehicles = new WeakMap<Client, string>()
+  const principals = new WeakMap<Client, Principal>()
   const byVehicle = new Map<string, Client>()
   const remote = (c: Client) => String((c.conn as Partial<Socket>).remoteAddress ?? '')
   const refuse = (e: SecurityEvent) => {
@@ -71,6 +73,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
             return done(returnCode(2, 'client id must equal the vehicle id'), false)
           }
           vehicles.set(client, vehicleId)
+          principals.set(client, r.principal)
           done(null, true)
         },
         (err: unknown) => {
@@ -82,7 +85,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     authorizePublish(client, packet, callback) {
       const vehicleId = client ? vehicles.get(client) : undefined
       if (!client || !vehicleId) return callback(new Error('not authenticated'))
-      const v = auth.isRevoked(vehicleId) ? { allowed: false as const, reason: 'vehicle revoked' } : mayPublish(vehicleId, packet.topic)
+      const principal = principals.get(client)!
+      const target = principal.kind === 'gateway' ? parseVehicleTopic(packet.topic)?.vehicleId : vehicleId
+      const v =
+        auth.isRevoked(vehicleId) ? { allowed: false as const, reason: `${principal.kind} revoked` }
+        : target !== undefined && auth.isRevoked(target) ? { allowed: false as const, reason: `vehicle ${target} revoked` }
+        : mayPublish(principal, packet.topic)
       if (!v.allowed) {
         refuse({ kind: 'publish', vehicleId, topic: packet.topic, reason: v.reason, remoteAddress: remote(client) })
         return callback(new Error(v.reason))
@@ -91,12 +99,19 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     },
     authorizeSubscribe(client, sub, callback) {
       const vehicleId = vehicles.get(client)
-      const v = vehicleId ? maySubscribe(vehicleId, sub.topic) : { allowed: false as const, reason: 'not authenticated' }
+      const principal = principals.get(client)
+      const v = vehicleId && principal ? maySubscribe(principal, sub.topic) : { allowed: false as const, reason: 'not authenticated' }
       if (!v.allowed) {
         refuse({ kind: 'subscribe', vehicleId: vehicleId ?? '', topic: sub.topic, reason: v.reason, remoteAddress: remote(client) })
         return callback(null, null)
       }
       callback(null, sub)
+    },
+    // Gateways hold wildcard subscriptions: only their enrolled vehicles' messages reach them.
+    authorizeForward(client, packet) {
+      const principal = principals.get(client)
+      if (!principal || principal.kind === 'vehicle') return packet
+      return mayReceive(principal, packet.topic) ? packet : null
     },
   })
 

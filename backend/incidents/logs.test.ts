@@ -155,7 +155,7 @@ describe('watch', () => {
   })
 
   it('offlineHeld names active vehicles offline past the limit with held payloads', () => {
-    const v = (id: string, lastSeenMs: number | null, status: 'active' | 'revoked' = 'active') => ({ vehicleId: id, secretHash: '', status, label: '', createdMs: 0, revokedMs: null, lastSeenMs })
+    const v = (id: string, lastSeenMs: number | null, status: 'active' | 'revoked' = 'active') => ({ vehicleId: id, kind: 'vehicle' as const, gatewayId: null, secretHash: '', status, label: '', createdMs: 0, revokedMs: null, lastSeenMs })
     const vehicles = [v('a', 0), v('b', 0), v('c', 90 * 3_600_000), v('d', 0, 'revoked')]
     expect(offlineHeld(vehicles, new Map([['a', 2], ['c', 1], ['d', 5]]), 100 * 3_600_000, 24 * 3_600_000)).toEqual(['a'])
   })

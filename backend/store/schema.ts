@@ -158,4 +158,12 @@ export const migrations: readonly string[] = [
   `
   DROP INDEX IF EXISTS members_by_member;
   `,
+  // 5: gateways: a principal that publishes for an enrolled set of vehicles over one connection
+  // (as Eclipse Hono's gateways do). A gateway is a row of kind 'gateway' with its own secret; a
+  // vehicle enrolled to it names it in gateway_id.
+  `
+  ALTER TABLE vehicles ADD COLUMN kind TEXT NOT NULL DEFAULT 'vehicle';
+  ALTER TABLE vehicles ADD COLUMN gateway_id TEXT;
+  CREATE INDEX vehicles_gateway ON vehicles (gateway_id) WHERE gateway_id IS NOT NULL;
+  `,
 ]

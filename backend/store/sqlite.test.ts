@@ -96,6 +96,24 @@ describe('SqliteStore vehicles, filings, incidents, policies', () => {
     expect((await store.listVehicles()).map((x) => x.vehicleId)).toEqual(['v1'])
   })
 
+  it('provisions gateways and enrols vehicles to them (a vehicle belongs to one gateway)', async () => {
+    for (const id of ['v1', 'v2', 'v3']) await store.addVehicle({ vehicleId: id, secretHash: 'h', label: '', createdMs: 1 })
+    await store.addVehicle({ vehicleId: 'gw-1', kind: 'gateway', secretHash: 'h', label: '', createdMs: 1 })
+    await store.addVehicle({ vehicleId: 'gw-2', kind: 'gateway', secretHash: 'h', label: '', createdMs: 1 })
+    expect(await store.enrolVehicles('gw-1', ['v1', 'v2', 'v1'])).toBe(2)
+    expect(await store.gatewayMembers('gw-1')).toEqual(['v1', 'v2'])
+    await store.enrolVehicles('gw-2', ['v2'])
+    expect(await store.gatewayMembers('gw-1')).toEqual(['v1'])
+    await store.revokeVehicle('v1', 5)
+    expect(await store.gatewayMembers('gw-1')).toEqual([])
+    await expect(store.enrolVehicles('v3', ['v2'])).rejects.toSatisfy((e) => isAdxError(e, 'ADX_ERR_GATEWAY_UNKNOWN'))
+    await expect(store.enrolVehicles('gw-1', ['v3', 'ghost'])).rejects.toSatisfy((e) => isAdxError(e, 'ADX_ERR_VEHICLE_UNKNOWN'))
+    expect((await store.getVehicle('v3'))?.gatewayId).toBeNull() // all or nothing
+    await expect(store.enrolVehicles('gw-1', ['gw-2'])).rejects.toSatisfy((e) => isAdxError(e, 'ADX_ERR_VEHICLE_UNKNOWN'))
+    expect((await store.listVehicles({ kind: 'gateway' })).map((v) => v.vehicleId)).toEqual(['gw-1', 'gw-2'])
+    expect((await store.listVehicles({ kind: 'vehicle', status: 'active' })).map((v) => v.vehicleId)).toEqual(['v2', 'v3'])
+  })
+
   it('stores filings and expires them without ever extending', async () => {
     const f = {
       filingId: 'f1',

@@ -26,6 +26,8 @@ import type {
   PolicyRow,
   Store,
   StoredRecord,
+  NewVehicle,
+  PrincipalKind,
   VehicleRow,
   VehicleStatus,
 } from './types.ts'
@@ -250,13 +252,37 @@ export class SqliteStore implements Store {
 
   // ------------------------------------------------------------------ vehicles
 
-  async addVehicle(row: Omit<VehicleRow, 'status' | 'revokedMs' | 'lastSeenMs'>): Promise<void> {
+  async addVehicle(row: NewVehicle): Promise<void> {
     await this.retry(() => {
       const res = this.stmt(
-        "INSERT INTO vehicles (vehicle_id, secret_hash, status, label, created_ms) VALUES (?, ?, 'active', ?, ?) ON CONFLICT DO NOTHING",
-      ).run([row.vehicleId, row.secretHash, row.label, row.createdMs])
+        "INSERT INTO vehicles (vehicle_id, secret_hash, status, label, created_ms, kind, gateway_id) VALUES (?, ?, 'active', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run([row.vehicleId, row.secretHash, row.label, row.createdMs, row.kind ?? 'vehicle', row.gatewayId ?? null])
       if (res.changes === 0) throw new AdxError('ADX_ERR_VEHICLE_EXISTS', row.vehicleId)
     })
+  }
+
+  async enrolVehicles(gatewayId: string, vehicleIds: readonly string[]): Promise<number> {
+    return this.retry(() =>
+      this.transaction(() => {
+        const gw = this.stmt('SELECT kind FROM vehicles WHERE vehicle_id = ?').get([gatewayId])
+        if (!gw || str(gw.kind) !== 'gateway') throw new AdxError('ADX_ERR_GATEWAY_UNKNOWN', gatewayId)
+        const s = this.stmt("UPDATE vehicles SET gateway_id = ? WHERE vehicle_id = ? AND kind = 'vehicle'")
+        let n = 0
+        for (const id of new Set(vehicleIds)) {
+          if (s.run([gatewayId, id]).changes === 0) throw new AdxError('ADX_ERR_VEHICLE_UNKNOWN', id)
+          n++
+        }
+        return n
+      }),
+    )
+  }
+
+  async gatewayMembers(gatewayId: string): Promise<string[]> {
+    return this.retry(() =>
+      this.stmt("SELECT vehicle_id FROM vehicles WHERE gateway_id = ? AND status = 'active' ORDER BY vehicle_id")
+        .all([gatewayId])
+        .map((r) => str(r.vehicle_id)),
+    )
   }
 
   async getVehicle(vehicleId: string): Promise<VehicleRow | undefined> {
@@ -266,12 +292,11 @@ export class SqliteStore implements Store {
     })
   }
 
-  async listVehicles(opts: { status?: VehicleStatus } = {}): Promise<VehicleRow[]> {
+  async listVehicles(opts: { status?: VehicleStatus; kind?: PrincipalKind } = {}): Promise<VehicleRow[]> {
     return this.retry(() =>
-      (opts.status
-        ? this.stmt('SELECT * FROM vehicles WHERE status = ? ORDER BY vehicle_id').all([opts.status])
-        : this.stmt('SELECT * FROM vehicles ORDER BY vehicle_id').all()
-      ).map(toVehicle),
+      this.stmt('SELECT * FROM vehicles WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY vehicle_id')
+        .all([opts.status ?? null, opts.kind ?? null])
+        .map(toVehicle),
     )
   }
 
@@ -588,6 +613,8 @@ export class SqliteStore implements Store {
 function toVehicle(r: Row): VehicleRow {
   return {
     vehicleId: str(r.vehicle_id),
+    kind: str(r.kind) === 'gateway' ? 'gateway' : 'vehicle',
+    gatewayId: r.gateway_id == null ? null : str(r.gateway_id),
     secretHash: str(r.secret_hash),
     status: str(r.status) === 'revoked' ? 'revoked' : 'active',
     label: str(r.label),

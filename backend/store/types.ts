@@ -39,8 +39,14 @@ export interface CounterTotal {
 
 export type VehicleStatus = 'active' | 'revoked'
 
+/** A vehicle, or a gateway that publishes for an enrolled set of vehicles over one connection. */
+export type PrincipalKind = 'vehicle' | 'gateway'
+
 export interface VehicleRow {
   vehicleId: string
+  kind: PrincipalKind
+  /** The gateway this vehicle is enrolled to (may publish for it), or null. */
+  gatewayId: string | null
   /** scrypt hash of the provisioned secret (see backend/vehicles/credentials.ts). */
   secretHash: string
   status: VehicleStatus
@@ -49,6 +55,9 @@ export interface VehicleRow {
   revokedMs: number | null
   lastSeenMs: number | null
 }
+
+/** What provisioning stores (kind defaults to 'vehicle', gatewayId to none). */
+export type NewVehicle = Omit<VehicleRow, 'status' | 'revokedMs' | 'lastSeenMs' | 'kind' | 'gatewayId'> & { kind?: PrincipalKind; gatewayId?: string | null }
 
 /** A filing as stored; mirrors the proto Filing plus bookkeeping. */
 export interface FilingRow {
@@ -215,10 +224,17 @@ export interface Store {
   /** Categories a vehicle is counted in for a counter with categories (e.g. "vehicles"). */
   memberCategories(year: number, counter: string, member: string): Promise<string[]>
 
-  addVehicle(row: Omit<VehicleRow, 'status' | 'revokedMs' | 'lastSeenMs'>): Promise<void>
+  addVehicle(row: NewVehicle): Promise<void>
   getVehicle(vehicleId: string): Promise<VehicleRow | undefined>
-  /** Vehicles, all or of one status, ordered by id. */
-  listVehicles(opts?: { status?: VehicleStatus }): Promise<VehicleRow[]>
+  /** Vehicles (and gateways), all or of one status / kind, ordered by id. */
+  listVehicles(opts?: { status?: VehicleStatus; kind?: PrincipalKind }): Promise<VehicleRow[]>
+  /**
+   * Enrols vehicles to a gateway (a vehicle belongs to at most one; enrolling moves it).
+   * @throws AdxError ADX_ERR_GATEWAY_UNKNOWN / ADX_ERR_VEHICLE_UNKNOWN naming the first bad id.
+   */
+  enrolVehicles(gatewayId: string, vehicleIds: readonly string[]): Promise<number>
+  /** Ids of the active vehicles enrolled to a gateway. */
+  gatewayMembers(gatewayId: string): Promise<string[]>
   /** Marks a vehicle revoked; false when unknown. */
   revokeVehicle(vehicleId: string, nowMs: number): Promise<boolean>
   /** Records when vehicles were last heard from. */
