@@ -129,8 +129,10 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
         auth,
         log: log.child({ component: 'broker' }),
         onSecurityEvent,
-        onVehicleReady: (id) => {
-          policy?.vehiclePolicy(id, { republish: true }).catch((err: unknown) => log.error({ err, vehicleId: id }, 'vehicle policy not issued'))
+        onVehicleReady: (id, principal) => {
+          // A gateway gets no lease of its own: each of its vehicles gets its policy and lease.
+          const ids = principal.kind === 'gateway' ? [...principal.vehicles] : [id]
+          for (const v of ids) policy?.vehiclePolicy(v, { republish: true }).catch((err: unknown) => log.error({ err, vehicleId: v }, 'vehicle policy not issued'))
         },
       })
       bus = embedded.bus

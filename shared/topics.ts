@@ -8,6 +8,10 @@
  *   adx/v1/vehicles/<id>/ack         backend → vehicle  Ack of durably ingested ids (QoS 1)
  *   adx/v1/vehicles/<id>/policy      backend → vehicle  SignedPolicy with the vehicle's lease (retained)
  *   adx/v1/fleet/policy              backend → all      SignedPolicy, fleet-wide (retained)
+ *
+ * A gateway (one connection for an enrolled set of vehicles) publishes on each vehicle's uplink
+ * topics, its own incidents under its own id, and subscribes to `adx/v1/vehicles/+/policy` and
+ * `+/ack`; the broker forwards it only its vehicles' messages.
  */
 
 export const TOPIC_PREFIX = 'adx/v1'
@@ -32,6 +36,11 @@ export function vehicleTopic(vehicleId: string, leaf: VehicleUplink | 'ack' | 'p
 
 /** Wildcard subscription for one uplink of every vehicle. */
 export function uplinkFilter(leaf: VehicleUplink): string {
+  return vehiclesFilter(leaf)
+}
+
+/** `adx/v1/vehicles/+/<leaf>`: the backend's uplink subscriptions, a gateway's policy/ack ones. */
+export function vehiclesFilter(leaf: VehicleUplink | 'ack' | 'policy'): string {
   return `${TOPIC_PREFIX}/vehicles/+/${leaf}`
 }
 

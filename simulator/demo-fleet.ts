@@ -26,6 +26,20 @@ export interface DemoFleetOptions {
   httpPort?: number
   brokerPort?: number
   log?: Logger
+  /**
+   * Vehicles per agent process-part: 1 (default) runs one agent per vehicle with its own
+   * connection; more runs gateways, each one agent (outbox, state, pipeline, uplink) serving
+   * that many vehicles over one connection with a gateway identity.
+   */
+  vehiclesPerAgent?: number
+}
+
+/** Where a simulated vehicle's payloads go: its agent, and the vehicle id to name on a gateway. */
+export interface SimVehicleSlot {
+  vehicleId: string
+  agent: RunningAgent
+  /** Set when the agent is a gateway (submissions name the vehicle). */
+  viaGateway: boolean
 }
 
 export interface DemoFleet {
@@ -33,6 +47,8 @@ export interface DemoFleet {
   backend: RunningBackend
   sink: AbroadSink
   agents: RunningAgent[]
+  /** Per fleet vehicle (same order as fleet.vehicles): its id and agent. */
+  slots: SimVehicleSlot[]
   /** Bearer token of the demo officer account. */
   token: string
   api(path: string, init?: { method?: string; body?: unknown }): Promise<unknown>
@@ -65,22 +81,40 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
   const fleet = createFleet({ vehicles: opts.vehicles, seed: opts.seed ?? 1 })
   const pseudonymKey = randomBytes(32).toString('hex')
   const agents: RunningAgent[] = []
-  for (const v of fleet.vehicles) {
-    // The backend knows vehicles by an opaque id, never the VIN.
-    const vehicleId = `veh-${String(v.index).padStart(6, '0')}`
-    const secret = generateSecret()
-    await backend.store.addVehicle({ vehicleId, label: 'demo', secretHash: await hashSecret(secret, { N: 1024, r: 8, p: 1 }), createdMs: Date.now() })
-    const config = resolveAgentConfig({
-      vehicle: { id: vehicleId },
+  const slots: SimVehicleSlot[] = []
+  const cheap = { N: 1024, r: 8, p: 1 }
+  const per = Math.max(1, opts.vehiclesPerAgent ?? 1)
+  // The backend knows vehicles by an opaque id, never the VIN.
+  const ids = fleet.vehicles.map((v) => `veh-${String(v.index).padStart(6, '0')}`)
+  const agentConfig = (id: string, secret: string, gateway?: string[]) =>
+    resolveAgentConfig({
+      vehicle: { id },
+      ...(gateway ? { gateway: { vehicles: gateway } } : {}),
       backend: { url: `mqtt://127.0.0.1:${backend.broker!.port}`, password: secret, policyPublicKey: backend.signer.publicKeyPem, batchSize: 50 },
       pseudonymKey,
-      dataDir: join(opts.dir, 'agents', vehicleId),
+      dataDir: join(opts.dir, 'agents', id),
       ingress: { http: { port: 0 } },
       destinations: [{ name: 'oem-eu', region: 'abroad', recipient: 'CN=abroad-sink.adx.test', transport: 'https', url: sink.url, pinSha256: sink.fingerprint }],
       heartbeatSeconds: 30,
       log: { level: 'silent' },
     })
-    agents.push(await startAgent(config, { log }))
+  for (let g = 0; g < ids.length; g += per) {
+    const members = ids.slice(g, g + per)
+    const secret = generateSecret()
+    if (per === 1) {
+      await backend.store.addVehicle({ vehicleId: members[0]!, label: 'demo', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
+      const agent = await startAgent(agentConfig(members[0]!, secret), { log })
+      agents.push(agent)
+      slots.push({ vehicleId: members[0]!, agent, viaGateway: false })
+      continue
+    }
+    const gatewayId = `gw-${String(g / per).padStart(4, '0')}`
+    await backend.store.addVehicle({ vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
+    for (const m of members) await backend.store.addVehicle({ vehicleId: m, label: 'sim', secretHash: await hashSecret(generateSecret(), cheap), createdMs: Date.now() })
+    await backend.store.enrolVehicles(gatewayId, members)
+    const agent = await startAgent(agentConfig(gatewayId, secret, members), { log })
+    agents.push(agent)
+    for (const m of members) slots.push({ vehicleId: m, agent, viaGateway: true })
   }
   const base = `http://${backend.http.host}:${backend.http.port}`
   const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
@@ -98,6 +132,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
     backend,
     sink,
     agents,
+    slots,
     token,
     api,
     async drive(perVehicle, startSeq = 0) {
@@ -112,7 +147,8 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
             plantedKeys.push(...p.plantedKeys)
             plantedControls += p.plantedControls
             for (const d of p.driverIds) driverIds.add(d)
-            await agents[i]!.submit(p.payload)
+            const slot = slots[i]!
+            await slot.agent.submit(p.payload, slot.viaGateway ? { vehicle: slot.vehicleId } : undefined)
             submitted++
           }),
         )

@@ -87,6 +87,16 @@ export const agentConfigFileSchema = z
     vehicle: z.strictObject({
       id: z.string().refine(isVehicleId, 'must be 1–128 letters, digits or ":._-" (the id the backend provisioned)'),
     }),
+    /**
+     * Run as a gateway: `vehicle.id` is then the gateway's id (provisioned with `adx gateways add`)
+     * and these are the vehicles it serves over its one backend connection (enrolled with
+     * `adx gateways enrol`). Each submission names its vehicle (library API).
+     */
+    gateway: z
+      .strictObject({
+        vehicles: z.array(z.string().refine(isVehicleId, 'must be 1–128 letters, digits or ":._-" (a provisioned vehicle id)')).min(1).max(1_000_000),
+      })
+      .optional(),
     backend: backendSchema,
     pseudonymKey: z.string().min(1).optional(),
     pseudonymKeyFile: z.string().min(1).optional(),

@@ -25,7 +25,12 @@ export interface Core {
   log: Logger
   outbox: Outbox
   state: AgentState
+  /** The agent's own keeper (its vehicle policy; on a gateway, the fleet policy). */
   keeper: PolicyKeeper
+  /** On a gateway, the vehicles it serves (in configuration order); else empty. */
+  gatewayVehicles: readonly string[]
+  /** The keeper of a vehicle's policy: the agent's own, or a gateway vehicle's. */
+  keeperOf(vehicleId: string): PolicyKeeper | undefined
   inspector: Inspector
   audit: AuditLog
   bus: EventBus
@@ -96,6 +101,8 @@ export async function openCore(config: AgentConfig, log: Logger, opts: CoreOptio
   const audit = new AuditLog(config.audit.dir, config.audit.maxFileBytes, now)
   auditRef = audit
   const keeper = new PolicyKeeper(state, config.backend.policyPublicKeyPem, config.vehicle.id)
+  const gatewayVehicles = config.gateway?.vehicles ?? []
+  const keepers = new Map(gatewayVehicles.map((v) => [v, new PolicyKeeper(state, config.backend.policyPublicKeyPem, v, keeper)]))
   let flushing: Promise<void> | undefined
   let again = false
   const core: Core = {
@@ -104,10 +111,12 @@ export async function openCore(config: AgentConfig, log: Logger, opts: CoreOptio
     outbox,
     state,
     keeper,
+    gatewayVehicles,
+    keeperOf: (v) => (keepers.size ? keepers.get(v) : v === config.vehicle.id ? keeper : undefined),
     inspector,
     audit,
     bus,
-    acceptor: new IngressAcceptor(outbox, bus, now),
+    acceptor: new IngressAcceptor(outbox, bus, now, keepers.size ? new Set(gatewayVehicles) : undefined),
     now,
     flushOutboxIncidents() {
       // One flush at a time; a request during a flush runs once more after it.

@@ -13,7 +13,7 @@ import { openCore, type Core } from './core.ts'
 import { HttpsTransport } from './delivery/https.ts'
 import { MqttTransport } from './delivery/mqtt.ts'
 import { DeliveryWorker } from './delivery/worker.ts'
-import type { Accepted, Submission } from './ingress/accept.ts'
+import type { Accepted, Submission, SubmitOptions } from './ingress/accept.ts'
 import { HttpIngress } from './ingress/http.ts'
 import { MqttIngress } from './ingress/mqtt.ts'
 import { Pipeline } from './pipeline.ts'
@@ -29,7 +29,7 @@ export interface Extension {
 /** A running agent. */
 export interface RunningAgent {
   /** The in-process library API: accept a payload (resolves once durable). */
-  submit(payload: Submission): Promise<Accepted>
+  submit(payload: Submission, opts?: SubmitOptions): Promise<Accepted>
   /** Bound HTTP ingress port (0 when HTTP ingress is off). */
   readonly httpPort: number
   /** Bound MQTT ingress port (0 when off). */
@@ -95,7 +95,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
   log.info({ vehicle: config.vehicle.id, destinations: config.destinations.map((d) => d.name), httpPort: http?.port, policyVersion: core.keeper.version }, 'agent started')
   return {
-    submit: (p) => core.acceptor.submit(p),
+    submit: (p, o) => core.acceptor.submit(p, o),
     get httpPort() {
       return http?.port ?? 0
     },

@@ -26,7 +26,7 @@ import type { DestinationConfig } from './config.ts'
 import type { EventBus } from './event-bus.ts'
 import { queueIncident, type IncidentInput } from './incidents.ts'
 import type { PolicyKeeper } from './policy-keeper.ts'
-import { HOLD_UNKNOWN_DESTINATION, INGRESS_QUEUE, type IngressMeta, PRIORITY, RECORDS_QUEUE } from './queues.ts'
+import { HOLD_UNKNOWN_DESTINATION, HOLD_UNKNOWN_VEHICLE, INGRESS_QUEUE, type IngressMeta, PRIORITY, RECORDS_QUEUE } from './queues.ts'
 import type { AgentState } from './state.ts'
 
 /** What the pipeline needs. */
@@ -36,8 +36,10 @@ export interface PipelineDeps {
   keeper: PolicyKeeper
   inspector: Inspector
   destinations: readonly DestinationConfig[]
-  /** The provisioned vehicle id (= the vehicle pseudonym the backend knows it by). */
+  /** The provisioned vehicle id (= the vehicle pseudonym the backend knows it by); a gateway's own id. */
   vehicleId: string
+  /** On a gateway: the keeper of each vehicle it serves (payloads name their vehicle). */
+  keeperOf?: (vehicleId: string) => PolicyKeeper | undefined
   bus: EventBus
   audit: AuditLog
   log: Logger
@@ -206,9 +208,12 @@ export class Pipeline {
 
   /** Decide one payload; pushes its writes into `ops`; returns the hold code when held. */
   private processOne(item: OutboxItem, ops: Promise<unknown>[], touched: Set<string>): string | undefined {
-    const { outbox, inspector, audit, keeper, state, vehicleId } = this.deps
+    const { outbox, inspector, audit, state } = this.deps
     const meta = parseMeta(item.meta)
     const nowMs = this.now()
+    // On a gateway each payload belongs to one of its vehicles, with that vehicle's policy and lease.
+    const vehicleId = meta.veh ?? this.deps.vehicleId
+    const keeper = meta.veh === undefined ? this.deps.keeper : this.deps.keeperOf?.(meta.veh)
     const incident = (i: Omit<IncidentInput, 'vehiclePseudonym' | 'detectedMs'>) => {
       ops.push(queueIncident(outbox, { ...i, vehiclePseudonym: vehicleId, detectedMs: nowMs }))
       touched.add('@incidents')
@@ -218,6 +223,11 @@ export class Pipeline {
       incident({ type: 'ADX_INC_UNKNOWN_DESTINATION', key: item.id, payloadId: reportedPayloadId(meta.pid), reasonCode: HOLD_UNKNOWN_DESTINATION, detail: `destination "${meta.dest.slice(0, 64)}" is not configured` })
       audit.append({ event: 'hold', payloadId: reportedPayloadId(meta.pid), destination: meta.dest.slice(0, 64), codes: [HOLD_UNKNOWN_DESTINATION] })
       return HOLD_UNKNOWN_DESTINATION
+    }
+    if (!keeper) {
+      incident({ type: 'ADX_INC_UNKNOWN_DESTINATION', key: item.id, payloadId: reportedPayloadId(meta.pid), reasonCode: HOLD_UNKNOWN_VEHICLE, detail: `vehicle "${vehicleId.slice(0, 64)}" is not served by this gateway` })
+      audit.append({ event: 'hold', payloadId: reportedPayloadId(meta.pid), destination: dest.name, codes: [HOLD_UNKNOWN_VEHICLE] })
+      return HOLD_UNKNOWN_VEHICLE
     }
     const input = meta.ct === 'json' ? Buffer.from(item.body).toString('utf8') : item.body
     const policy = keeper.effective(nowMs)
@@ -258,7 +268,7 @@ export class Pipeline {
         const day = Math.floor((nowMs + 8 * 3_600_000) / 86_400_000)
         incident({
           type: 'ADX_INC_IMPORTANT_DATA_HELD',
-          key: `${dest.name}:${rules}:${day}`,
+          key: `${vehicleId}:${dest.name}:${rules}:${day}`,
           payloadId: pid,
           reasonCode: filingHold.code,
           detail: `held for lack of a filing or reference in force covering ${rules || 'the claim'} for ${dest.recipient}`,
@@ -274,7 +284,9 @@ export class Pipeline {
     if (abroad) state.recordExported(v.subjects.filter((s) => s.new).map((s) => ({ pseudonym: s.pseudonym, sensitive: s.sensitive })), policy.leaseId || undefined)
     const recordId = recordIdOf(vehicleId, dest.name, meta.pid)
     // Abroad, the id the receiver sees is the sanitised payload's (identifiers in it pseudonymised).
-    ops.push(outbox.enqueue({ id: (abroad && v.payloadId) || meta.pid, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) }))
+    // On a gateway the vehicle prefixes the delivery id: two vehicles may use the same payload id.
+    const deliveryId = (abroad && v.payloadId) || meta.pid
+    ops.push(outbox.enqueue({ id: meta.veh === undefined ? deliveryId : `${meta.veh}|${deliveryId}`, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) }))
     touched.add(dest.name)
     if (abroad) {
       const rec = exportRecordOf(v, { recordId, vehicleId, nowMs, leaseId: policy.leaseId })
@@ -290,7 +302,9 @@ export class Pipeline {
 export function parseMeta(meta: string | null): IngressMeta {
   try {
     const m = JSON.parse(meta ?? '{}') as Partial<IngressMeta>
-    return { ct: m.ct === 'json' ? 'json' : 'pb', dest: String(m.dest ?? ''), pid: String(m.pid ?? ''), rx: Number(m.rx ?? 0) }
+    const out: IngressMeta = { ct: m.ct === 'json' ? 'json' : 'pb', dest: String(m.dest ?? ''), pid: String(m.pid ?? ''), rx: Number(m.rx ?? 0) }
+    if (typeof m.veh === 'string') out.veh = m.veh
+    return out
   } catch {
     return { ct: 'pb', dest: '', pid: '', rx: 0 }
   }

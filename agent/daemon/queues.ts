@@ -16,6 +16,9 @@ export const PRIORITY = { payload: 1, uplink: 100 } as const
 /** Hold code (agent's own) for a payload that names no configured destination. */
 export const HOLD_UNKNOWN_DESTINATION = 'ADX_HOLD_UNKNOWN_DESTINATION'
 
+/** Hold code (agent's own) for a gateway payload of a vehicle the gateway no longer serves. */
+export const HOLD_UNKNOWN_VEHICLE = 'ADX_HOLD_UNKNOWN_VEHICLE'
+
 /** Meta of an ingress item. */
 export interface IngressMeta {
   /** Body encoding: protobuf or proto3 JSON. */
@@ -26,9 +29,14 @@ export interface IngressMeta {
   pid: string
   /** Accepted at (epoch ms). */
   rx: number
+  /** The vehicle the payload belongs to, when the agent is a gateway for several. */
+  veh?: string
 }
 
-/** The ingress item id for a payload (unique per destination, like delivery ids). */
-export function ingressId(destination: string, payloadId: string): string {
-  return `${destination}|${payloadId}`
+/**
+ * The ingress item id for a payload (unique per destination, like delivery ids; on a gateway
+ * also per vehicle, since two vehicles may use the same payload id).
+ */
+export function ingressId(destination: string, payloadId: string, vehicle?: string): string {
+  return vehicle === undefined ? `${destination}|${payloadId}` : `${vehicle}|${destination}|${payloadId}`
 }

@@ -45,6 +45,8 @@ describe('gateway ACL (one connection, an enrolled set of vehicles)', () => {
     ['adx/v1/vehicles/veh-2/heartbeats', true],
     ['adx/v1/vehicles/veh-3/records', false],
     ['adx/v1/vehicles/gw-1/records', false],
+    ['adx/v1/vehicles/gw-1/incidents', true],
+    ['adx/v1/vehicles/gw-1/heartbeats', false],
     ['adx/v1/vehicles/veh-1/policy', false],
     ['adx/v1/vehicles/veh-1/ack', false],
     ['adx/v1/vehicles/+/records', false],

@@ -4,7 +4,8 @@
  * - A vehicle publishes only its own uplinks (`adx/v1/vehicles/<its id>/records|incidents|heartbeats`)
  *   and subscribes only to its own policy and ack topics and to the fleet policy.
  * - A gateway (one connection for many logical vehicles, as Eclipse Hono's gateways do) may do,
- *   for each vehicle enrolled to it, exactly what that vehicle may do; it may also subscribe to the
+ *   for each vehicle enrolled to it, exactly what that vehicle may do, and publish its own
+ *   incidents (`adx/v1/vehicles/<gateway id>/incidents`); it may also subscribe to the
  *   wildcards `adx/v1/vehicles/+/policy` and `+/ack`, and `mayReceive` then lets through only the
  *   messages of its enrolled vehicles (the broker checks it on every forwarded message, retained
  *   ones included).
@@ -41,6 +42,8 @@ export function mayPublish(who: Principal | string, topic: string): AclVerdict {
   }
   const t = parseVehicleTopic(topic)
   if (t && p.vehicles.has(t.vehicleId) && ownUplink(t.vehicleId, topic)) return allow
+  // its own incidents (outbox pressure, a rejected fleet policy): never records or heartbeats
+  if (topic === vehicleTopic(p.id, 'incidents')) return allow
   return { allowed: false, reason: `publish to "${topic}" is not an uplink of a vehicle enrolled to gateway ${p.id}` }
 }
 

@@ -24,8 +24,8 @@ export interface EmbeddedBrokerOptions {
   auth: VehicleAuthenticator
   log: Logger
   onSecurityEvent: (e: SecurityEvent) => void
-  /** A vehicle finished connecting. */
-  onVehicleReady?: (vehicleId: string) => void
+  /** A vehicle (or a gateway, with its enrolled vehicles) finished connecting. */
+  onVehicleReady?: (vehicleId: string, principal: Principal) => void
 }
 
 /** A running embedded broker. */
@@ -119,7 +119,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     const id = vehicles.get(client)
     if (!id) return
     byVehicle.set(id, client)
-    opts.onVehicleReady?.(id)
+    opts.onVehicleReady?.(id, principals.get(client)!)
   })
   aedes.on('clientDisconnect', (client) => {
     const id = vehicles.get(client)

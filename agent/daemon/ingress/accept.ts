@@ -17,6 +17,12 @@ export interface Accepted {
   status: 'queued' | 'duplicate'
 }
 
+/** Options of a submission. */
+export interface SubmitOptions {
+  /** On a gateway: which of its vehicles the payload belongs to (the backend's vehicle id). */
+  vehicle?: string
+}
+
 /** What a submission may be: protobuf bytes, proto3 JSON text, or a proto3 JSON object. */
 export type Submission = Uint8Array | string | Record<string, unknown>
 
@@ -39,21 +45,29 @@ export function readEnvelope(body: Uint8Array, ct: 'pb' | 'json'): { id: string;
 
 /** Accepts submissions into the outbox. */
 export class IngressAcceptor {
+  /**
+   * @param vehicles on a gateway, the vehicles it serves: every submission must name one of them.
+   */
   constructor(
     private readonly outbox: Outbox,
     private readonly bus: EventBus,
     private readonly now: () => number = Date.now,
+    private readonly vehicles?: ReadonlySet<string>,
   ) {}
 
   /**
-   * Make a payload durable. Rejects with AdxError ADX_ERR_AGENT_PAYLOAD_INVALID (no envelope id)
-   * or OutboxError ADX_ERR_OUTBOX_FULL / ADX_ERR_OUTBOX_ITEM_TOO_LARGE / ADX_ERR_OUTBOX_CLOSED.
+   * Make a payload durable. Rejects with AdxError ADX_ERR_AGENT_PAYLOAD_INVALID (no envelope id;
+   * on a gateway, no vehicle or one it does not serve) or OutboxError ADX_ERR_OUTBOX_FULL /
+   * ADX_ERR_OUTBOX_ITEM_TOO_LARGE / ADX_ERR_OUTBOX_CLOSED.
    * @example const { id } = await acceptor.accept(bytes, 'pb')
    */
-  async accept(body: Uint8Array, ct: 'pb' | 'json'): Promise<Accepted> {
+  async accept(body: Uint8Array, ct: 'pb' | 'json', vehicle?: string): Promise<Accepted> {
     const { id, destination } = readEnvelope(body, ct)
-    const meta: IngressMeta = { ct, dest: destination, pid: id, rx: this.now() }
-    const r = await this.outbox.enqueue({ id: ingressId(destination, id), destination: INGRESS_QUEUE, priority: PRIORITY.payload, body, meta: JSON.stringify(meta) })
+    if (this.vehicles && (vehicle === undefined || !this.vehicles.has(vehicle)))
+      throw new AdxError('ADX_ERR_AGENT_PAYLOAD_INVALID', `vehicle: this agent is a gateway; name one of the ${this.vehicles.size} vehicles it serves (got ${vehicle === undefined ? 'none' : JSON.stringify(vehicle.slice(0, 64))})`)
+    if (!this.vehicles && vehicle !== undefined) throw new AdxError('ADX_ERR_AGENT_PAYLOAD_INVALID', 'vehicle: only a gateway takes payloads for other vehicles')
+    const meta: IngressMeta = { ct, dest: destination, pid: id, rx: this.now(), ...(vehicle !== undefined ? { veh: vehicle } : {}) }
+    const r = await this.outbox.enqueue({ id: ingressId(destination, id, vehicle), destination: INGRESS_QUEUE, priority: PRIORITY.payload, body, meta: JSON.stringify(meta) })
     if (r.status === 'queued') this.bus.emit('accepted', { id, destination })
     return { id, destination, status: r.status === 'queued' ? 'queued' : 'duplicate' }
   }
@@ -62,9 +76,9 @@ export class IngressAcceptor {
    * The in-process library API: `agent.submit(payload)`.
    * @example await agent.submit({ id: 'p1', destination: 'oem-eu', vehicleId: VIN, telemetry: { samples: [] } })
    */
-  submit(payload: Submission): Promise<Accepted> {
-    if (payload instanceof Uint8Array) return this.accept(payload, 'pb')
+  submit(payload: Submission, opts: SubmitOptions = {}): Promise<Accepted> {
+    if (payload instanceof Uint8Array) return this.accept(payload, 'pb', opts.vehicle)
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload)
-    return this.accept(new Uint8Array(Buffer.from(text, 'utf8')), 'json')
+    return this.accept(new Uint8Array(Buffer.from(text, 'utf8')), 'json', opts.vehicle)
   }
 }

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { MqttClient } from 'mqtt'
-import { FLEET_POLICY_TOPIC, vehicleTopic } from '../../../shared/topics.ts'
+import { FLEET_POLICY_TOPIC, parseVehicleTopic, vehiclesFilter, vehicleTopic } from '../../../shared/topics.ts'
 import { wire } from '../../../shared/wire/index.ts'
 import { type Core, evictionIncident } from '../core.ts'
 import { connectMqtt } from '../delivery/mqtt.ts'
@@ -72,7 +72,9 @@ export class Uplink {
       outage = false
       this.inflight.clear() // resend whatever is unacknowledged
       log.info({ url: b.url }, 'uplink connected')
-      client.subscribe([vehicleTopic(id, 'policy'), vehicleTopic(id, 'ack'), FLEET_POLICY_TOPIC], { qos: 1 }, (err) => {
+      // A gateway holds the wildcards; the broker forwards only its enrolled vehicles' messages.
+      const filters = this.gateway ? [vehiclesFilter('policy'), vehiclesFilter('ack'), FLEET_POLICY_TOPIC] : [vehicleTopic(id, 'policy'), vehicleTopic(id, 'ack'), FLEET_POLICY_TOPIC]
+      client.subscribe(filters, { qos: 1 }, (err) => {
         if (err) log.warn({ err }, 'uplink subscribe failed')
       })
       this.wake()
@@ -107,11 +109,17 @@ export class Uplink {
     w?.()
   }
 
+  /** True when this agent is a gateway for several vehicles. */
+  private get gateway(): boolean {
+    return this.core.gatewayVehicles.length > 0
+  }
+
   private async onMessage(topic: string, bytes: Uint8Array): Promise<void> {
-    const id = this.core.config.vehicle.id
-    if (topic === vehicleTopic(id, 'ack')) return this.onAck(bytes)
-    const source: PolicySource | undefined = topic === FLEET_POLICY_TOPIC ? 'fleet' : topic === vehicleTopic(id, 'policy') ? 'vehicle' : undefined
-    if (source) return this.onPolicy(source, bytes)
+    if (topic === FLEET_POLICY_TOPIC) return this.onPolicy('fleet', bytes, this.core.config.vehicle.id)
+    const t = parseVehicleTopic(topic)
+    if (!t || !this.core.keeperOf(t.vehicleId)) return
+    if (t.leaf === 'ack') return this.onAck(bytes)
+    if (t.leaf === 'policy') return this.onPolicy('vehicle', bytes, t.vehicleId)
   }
 
   private async onAck(bytes: Uint8Array): Promise<void> {
@@ -140,8 +148,9 @@ export class Uplink {
     this.wake()
   }
 
-  private async onPolicy(source: PolicySource, bytes: Uint8Array): Promise<void> {
-    const { keeper, bus, audit, log, outbox, config } = this.core
+  private async onPolicy(source: PolicySource, bytes: Uint8Array, vehicleId: string): Promise<void> {
+    const { bus, audit, log, outbox } = this.core
+    const keeper = source === 'fleet' ? this.core.keeper : this.core.keeperOf(vehicleId)!
     const r = keeper.accept(source, bytes)
     if (r.ok) {
       if (!r.changed) return
@@ -160,7 +169,7 @@ export class Uplink {
       key: createHash('sha256').update(bytes).digest('hex'),
       reasonCode: r.reason,
       detail: `${source} policy rejected (${r.reason}): ${r.detail}; version ${keeper.version} stays in force`,
-      vehiclePseudonym: config.vehicle.id,
+      vehiclePseudonym: vehicleId,
       detectedMs: this.core.now(),
     })
     bus.emit('incident', { type: 'ADX_INC_POLICY_SIGNATURE', reasonCode: r.reason, payloadId: '' })
@@ -172,16 +181,22 @@ export class Uplink {
     const c = this.client
     if (!c?.connected) return
     const s = this.core.outbox.stats()
-    const hb = {
-      vehiclePseudonym: this.core.config.vehicle.id,
-      sentMs: this.core.now(),
-      agentVersion: this.opts.agentVersion ?? '',
-      policyVersion: this.core.keeper.version,
-      outboxPayloads: s.items,
-      outboxBytes: s.bytes,
-      heldPayloads: s.held,
+    const beat = (vehicleId: string, policyVersion: number, own: boolean) => {
+      const hb = {
+        vehiclePseudonym: vehicleId,
+        sentMs: this.core.now(),
+        agentVersion: this.opts.agentVersion ?? '',
+        policyVersion,
+        // A gateway's outbox is shared: its figures are the gateway's, not one vehicle's.
+        outboxPayloads: own ? s.items : 0,
+        outboxBytes: own ? s.bytes : 0,
+        heldPayloads: own ? s.held : 0,
+      }
+      c.publish(vehicleTopic(vehicleId, 'heartbeats'), Buffer.from(wire.Heartbeat.encode(wire.Heartbeat.fromObject(hb)).finish()), { qos: 0 })
     }
-    c.publish(vehicleTopic(this.core.config.vehicle.id, 'heartbeats'), Buffer.from(wire.Heartbeat.encode(wire.Heartbeat.fromObject(hb)).finish()), { qos: 0 })
+    if (!this.gateway) return beat(this.core.config.vehicle.id, this.core.keeper.version, true)
+    // One heartbeat per vehicle (each renews its own lease), spread out by the socket's buffer.
+    for (const v of this.core.gatewayVehicles) beat(v, this.core.keeperOf(v)?.version ?? 0, false)
   }
 
   private sleep(ms: number): Promise<void> {
@@ -217,16 +232,28 @@ export class Uplink {
     const records = outbox.peek(RECORDS_QUEUE, window).filter((i) => due(i.id))
     const id = config.vehicle.id
     const pubs: Promise<unknown>[] = []
-    for (let i = 0; i < records.length; i += batch) {
-      const chunk = records.slice(i, i + batch)
-      const msg = wire.ExportRecordBatch.encode({ records: chunk.map((r) => wire.ExportRecord.decode(r.body)) } as never).finish()
-      for (const r of chunk) this.inflight.set(r.id, now)
-      this.stats.recordsPublished += chunk.length
-      pubs.push(c.publishAsync(vehicleTopic(id, 'records'), Buffer.from(msg), { qos: 1 }))
+    // Records go out in batches on their vehicle's topic (a gateway's records name many vehicles).
+    const byVehicle = new Map<string, { id: string; record: unknown }[]>()
+    for (const r of records) {
+      const record = wire.ExportRecord.decode(r.body)
+      const v = this.gateway ? (record as unknown as { vehiclePseudonym: string }).vehiclePseudonym : id
+      let list = byVehicle.get(v)
+      if (!list) byVehicle.set(v, (list = []))
+      list.push({ id: r.id, record })
+    }
+    for (const [v, list] of byVehicle) {
+      for (let i = 0; i < list.length; i += batch) {
+        const chunk = list.slice(i, i + batch)
+        const msg = wire.ExportRecordBatch.encode({ records: chunk.map((r) => r.record) } as never).finish()
+        for (const r of chunk) this.inflight.set(r.id, now)
+        this.stats.recordsPublished += chunk.length
+        pubs.push(c.publishAsync(vehicleTopic(v, 'records'), Buffer.from(msg), { qos: 1 }))
+      }
     }
     for (const inc of outbox.peek(INCIDENTS_QUEUE, window).filter((i) => due(i.id))) {
       this.inflight.set(inc.id, now)
-      pubs.push(c.publishAsync(vehicleTopic(id, 'incidents'), Buffer.from(inc.body), { qos: 1 }))
+      const v = this.gateway ? (wire.Incident.decode(inc.body) as unknown as { vehiclePseudonym?: string }).vehiclePseudonym || id : id
+      pubs.push(c.publishAsync(vehicleTopic(v, 'incidents'), Buffer.from(inc.body), { qos: 1 }))
     }
     // Evictions live in the outbox's incident table (they take no queue room) until acked.
     for (const e of outbox.pendingIncidents().slice(0, window)) {
