@@ -70,7 +70,8 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
         http: { port: opts.httpPort ?? 0 },
         broker: { mode: 'embedded', port: opts.brokerPort ?? 0 },
         api: { accounts: [{ id: 'demo-officer', role: 'officer', token }] },
-        policy: { reevaluateIntervalMs: 1000 },
+        // Leases sized for payloads that name a person each (the default 100 / 10 suits real vehicles).
+        policy: { reevaluateIntervalMs: 1000, lease: { persons: 1000, sensitivePersons: 200 } },
         log: { level: 'silent' },
       },
       opts.dir,

@@ -78,6 +78,8 @@ describe('gateway ACL (one connection, an enrolled set of vehicles)', () => {
     ['adx/v1/fleet/policy', true],
     ['adx/v1/vehicles/veh-3/policy', false],
     ['adx/v1/vehicles/veh-3/ack', false],
+    ['adx/v1/vehicles/gw-1/ack', true],
+    ['adx/v1/vehicles/gw-1/policy', false],
     ['something/else', false],
   ])('forwards %s to the gateway → %s', (topic, ok) => {
     expect(mayReceive(gw, topic)).toBe(ok)

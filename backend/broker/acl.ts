@@ -72,5 +72,8 @@ export function maySubscribe(who: Principal | string, filter: string): AclVerdic
 export function mayReceive(who: Principal, topic: string): boolean {
   if (who.kind === 'vehicle' || topic === FLEET_POLICY_TOPIC) return true
   const t = parseVehicleTopic(topic)
-  return t !== undefined && who.vehicles.has(t.vehicleId)
+  if (t === undefined) return false
+  // the acks of its own incidents; never a policy (a gateway has no lease of its own)
+  if (t.vehicleId === who.id) return t.leaf === 'ack'
+  return who.vehicles.has(t.vehicleId)
 }

@@ -117,8 +117,10 @@ export class Uplink {
   private async onMessage(topic: string, bytes: Uint8Array): Promise<void> {
     if (topic === FLEET_POLICY_TOPIC) return this.onPolicy('fleet', bytes, this.core.config.vehicle.id)
     const t = parseVehicleTopic(topic)
-    if (!t || !this.core.keeperOf(t.vehicleId)) return
-    if (t.leaf === 'ack') return this.onAck(bytes)
+    if (!t) return
+    // acks of its own incidents come on its own topic, also when it is a gateway
+    if (t.leaf === 'ack' && (t.vehicleId === this.core.config.vehicle.id || this.core.keeperOf(t.vehicleId))) return this.onAck(bytes)
+    if (!this.core.keeperOf(t.vehicleId)) return
     if (t.leaf === 'policy') return this.onPolicy('vehicle', bytes, t.vehicleId)
   }
 
