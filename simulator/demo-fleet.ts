@@ -32,6 +32,8 @@ export interface DemoFleetOptions {
    * that many vehicles over one connection with a gateway identity.
    */
   vehiclesPerAgent?: number
+  /** Agents' heartbeat period (each heartbeat renews the vehicle's policy and lease). Default 30. */
+  heartbeatSeconds?: number
 }
 
 /** Where a simulated vehicle's payloads go: its agent, and the vehicle id to name on a gateway. */
@@ -71,7 +73,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
         broker: { mode: 'embedded', port: opts.brokerPort ?? 0 },
         api: { accounts: [{ id: 'demo-officer', role: 'officer', token }] },
         // Leases sized for payloads that name a person each (the default 100 / 10 suits real vehicles).
-        policy: { reevaluateIntervalMs: 1000, lease: { persons: 1000, sensitivePersons: 200 } },
+        policy: { reevaluateIntervalMs: 1000, lease: { persons: 200, sensitivePersons: 50 } },
         log: { level: 'silent' },
       },
       opts.dir,
@@ -96,7 +98,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
       dataDir: join(opts.dir, 'agents', id),
       ingress: { http: { port: 0 } },
       destinations: [{ name: 'oem-eu', region: 'abroad', recipient: 'CN=abroad-sink.adx.test', transport: 'https', url: sink.url, pinSha256: sink.fingerprint }],
-      heartbeatSeconds: 30,
+      heartbeatSeconds: opts.heartbeatSeconds ?? 30,
       log: { level: 'silent' },
     })
   for (let g = 0; g < ids.length; g += per) {

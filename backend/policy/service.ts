@@ -220,8 +220,12 @@ export class PolicyService {
     const { store, pack, plan, ciio, options } = this.deps
     const nowMs = this.clock()
     const year = countingYear(nowMs, pack.counting.utcOffsetMinutes)
+    // A lease sized before the latest filing was recorded may be needlessly small (a limit the
+    // filing lifts bound it): such a vehicle gets a fresh lease; the old one stays outstanding
+    // (counted against the headroom) until it expires, so the sum of leases stays safe.
+    const filingsChangedMs = ev.filings.reduce((m, f) => Math.max(m, f.createdMs), 0)
     const current = (await store.outstandingLeases(nowMs, vehicleId))
-      .filter((l) => l.year === year && l.expiresMs > nowMs + options.lease.renewBeforeMs)
+      .filter((l) => l.year === year && l.expiresMs > nowMs + options.lease.renewBeforeMs && l.issuedMs >= filingsChangedMs)
       .sort((a, b) => b.issuedMs - a.issuedMs)[0]
     let lease: LeaseRow | undefined = current
     let binds = ev.bindings
