@@ -26,6 +26,7 @@ import { createLogger, type Logger } from './log.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { type Evaluation, PolicyService } from './policy/service.ts'
 import { loadOrCreateSigningKey } from './signing-key.ts'
+import { IngestWorker } from './store/ingest-writer.ts'
 import { openSqliteStore, type SqliteStore } from './store/sqlite.ts'
 import type { ScryptParams } from './vehicles/credentials.ts'
 
@@ -69,7 +70,15 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     busyTimeoutMs: config.store.busyTimeoutMs,
     onStaleLock: (p) => log.warn({ path: p }, 'removed a lock left by a process that died inside a transaction'),
   })
-  const cleanups: Array<() => Promise<void>> = [() => store.close()]
+  // Group commits run on their own connection in a worker thread (closed before the store).
+  const writer = await IngestWorker.start(config.store.path, {
+    busyTimeoutMs: config.store.busyTimeoutMs,
+    onStaleLock: (p) => log.warn({ path: p }, 'removed a lock left by a process that died inside a transaction'),
+  }).catch(async (err: unknown) => {
+    await store.close()
+    throw err
+  })
+  const cleanups: Array<() => Promise<void>> = [() => store.close(), () => writer.close()]
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.error({ err }, 'shutdown step failed'))
   }
@@ -191,6 +200,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
     const ingest = new IngestService({
       bus,
       store,
+      writer,
       plan,
       limits: config.ingest.limits,
       batching: config.ingest.batch,

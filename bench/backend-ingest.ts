@@ -1,7 +1,8 @@
 /**
  * Child process of bench/backend.bench.ts (own process so its peak RSS is its own): drives the
  * ingest path the MQTT handler uses after validation, `IngestService.ingestRecords` (countRecord,
- * body encoding, group-commit queue with the configured defaults, SQLite store), with
+ * body encoding, group-commit queue with the configured defaults, the SQLite store's ingest
+ * thread as startBackend wires it), with
  * `vehicles` vehicle pseudonyms and `persons` distinct person pseudonyms.
  *
  * Each vehicle sends one message of persons / vehicles / 2 records (5 by default), each record
@@ -23,6 +24,7 @@ import { countingPlan } from '../backend/counting/plan.ts'
 import { IngestService } from '../backend/ingest/service.ts'
 import { silentLogger } from '../backend/log.ts'
 import { createMetrics } from '../backend/metrics.ts'
+import { IngestWorker } from '../backend/store/ingest-writer.ts'
 import { openSqliteStore } from '../backend/store/sqlite.ts'
 import { pseudonymHex } from './backend-publishers.ts'
 
@@ -83,12 +85,15 @@ async function run(job: IngestJob): Promise<IngestResult> {
   const sampler = setInterval(sample, 100)
   const store = await openSqliteStore(config.store.path)
   const whatIf = applyWhatIfPragmas(store)
+  // As startBackend wires it: group commits in the store's ingest thread.
+  const writer = await IngestWorker.start(config.store.path)
   const plan = countingPlan(loadRulePack())
   const metrics = createMetrics()
   const bus: Bus = { subscribe: async () => undefined, publish: async () => undefined, isConnected: () => true, close: async () => undefined }
   const ingest = new IngestService({
     bus,
     store,
+    writer,
     plan,
     limits: config.ingest.limits,
     batching: config.ingest.batch,
@@ -183,6 +188,7 @@ async function run(job: IngestJob): Promise<IngestResult> {
   }
   const after = await toCounts()
   await ingest.stop()
+  await writer.close()
   clearInterval(sampler)
   sample()
   const { statSync } = await import('node:fs')

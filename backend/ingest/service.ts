@@ -28,6 +28,11 @@ import { checkRecord, decodeHeartbeat, decodeIncident, decodeRecordBatch, type I
 export interface IngestDeps {
   bus: Bus
   store: Store
+  /**
+   * Where group commits go (default: `store`). The backend passes an IngestWorker: the same
+   * transaction on the same file, run in a worker thread so the broker is not stalled by it.
+   */
+  writer?: Pick<Store, 'ingest'>
   plan: CountingPlan
   limits: IngestLimits
   batching: GroupCommitOptions
@@ -58,7 +63,8 @@ export class IngestService {
 
   constructor(private readonly deps: IngestDeps) {
     this.clock = deps.clock ?? Date.now
-    this.queue = new GroupCommitQueue((records) => deps.store.ingest(records, this.clock()), deps.batching, ({ records, seconds }) => {
+    const writer = deps.writer ?? deps.store
+    this.queue = new GroupCommitQueue((records) => writer.ingest(records, this.clock()), deps.batching, ({ records, seconds }) => {
       deps.metrics.commitRecords.observe(records)
       deps.metrics.commitSeconds.observe(seconds)
     })

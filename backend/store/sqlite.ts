@@ -153,6 +153,13 @@ export class SqliteStore implements Store {
     let s = this.statements.get(sql)
     if (!s) {
       s = this.db.prepare(sql)
+      // Statement.get steps once and, when it found a row, leaves the statement active until its
+      // next use: an open read transaction, which on this VFS is the file's lock directory, so
+      // every other connection (the ingest thread, `adx` commands) is locked out meanwhile.
+      // Reading to the end finishes the statement and releases the lock. (Our .get queries
+      // return one row at most.)
+      const all = s.all.bind(s)
+      s.get = ((values, options) => all(values, options)[0] ?? null) as Statement['get']
       this.statements.set(sql, s)
     }
     return s
@@ -199,6 +206,23 @@ export class SqliteStore implements Store {
       if (u) u[3] += 1
       else uses.set(key, [leaseId, counter, vehicleId, 1])
     }
+    // Slots are reservations of a few vehicles: most (year, counter) sets have none, and then
+    // no new member needs a DELETE probe. Looked up once per set and transaction (inside it,
+    // slots are only ever released).
+    const slotSets = new Map<string, boolean>()
+    const hasSlots = (year: number, counter: string): boolean => {
+      const key = `${year}\u0000${counter}`
+      let has = slotSets.get(key)
+      if (has === undefined) {
+        has = this.stmt('SELECT 1 AS x FROM slots WHERE year = ? AND counter = ? LIMIT 1').get([year, counter]) !== null
+        slotSets.set(key, has)
+      }
+      return has
+    }
+    // Members of per-category sets (a vehicle in each of its categories) repeat in nearly every
+    // record of a batch; once one was offered in this transaction it is in the set, so offering
+    // it again would change nothing. Person members rarely repeat and are not remembered.
+    const offered = new Set<string>()
     const outcomes: IngestOutcome[] = []
     for (const r of records) {
       const ins = insertRecord.run([r.vehicleId, r.recordId, r.year, r.exportedMs, nowMs, r.recipient, r.body])
@@ -208,9 +232,14 @@ export class SqliteStore implements Store {
       }
       outcomes.push('inserted')
       for (const [counter, category, member] of r.members) {
+        if (category !== '') {
+          const key = `${r.year}\u0000${counter}\u0000${category}\u0000${member}`
+          if (offered.has(key)) continue
+          offered.add(key)
+        }
         if (insertMember.run([r.year, counter, category, member]).changes === 1) {
           bump(r.year, counter, category, 1)
-          releaseSlot.run([r.year, counter, category, member])
+          if (hasSlots(r.year, counter)) releaseSlot.run([r.year, counter, category, member])
           if (r.leaseId) use(r.vehicleId, r.leaseId, counter)
         }
       }

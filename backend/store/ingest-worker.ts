@@ -1,0 +1,87 @@
+/**
+ * The store's ingest thread (loaded through worker-entry.mjs; started by IngestWorker in
+ * ingest-writer.ts). It opens its own connection to the store's SQLite file and runs the group
+ * commits there, so that a commit (B-tree work in WebAssembly, journal writes, fsyncs) never
+ * blocks the event loop that runs the MQTT broker and the API. The connection shares the file
+ * lock with every other one (the backend's main connection, `adx` commands) exactly as before:
+ * a transaction that finds the file locked waits and retries (SqliteStore.retry).
+ *
+ * Protocol (one request at a time per id, replies in any order):
+ *   → { id, op: 'ingest', records, nowMs }   ← { id, outcomes } | { id, error }
+ *   → { id, op: 'close' }                    ← { id, outcomes: [] } then the thread ends
+ *   ← { type: 'ready' } once the store is open, { type: 'failed', error } if it cannot be
+ *   ← { type: 'stale-lock', path } when a crash-leftover lock was removed
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { AdxError } from '../../shared/errors.ts'
+import { openSqliteStore, type SqliteStore } from './sqlite.ts'
+import type { IngestOutcome, IngestRecord } from './types.ts'
+
+/** What the thread is started with. */
+export interface IngestWorkerData {
+  path: string
+  busyTimeoutMs?: number
+  staleLockMs?: number
+}
+
+/** A request to the thread. */
+export type IngestRequest = { id: number; op: 'ingest'; records: IngestRecord[]; nowMs: number } | { id: number; op: 'close' }
+
+/** An error as it crosses the thread boundary. */
+export interface ErrorInfo {
+  code: string
+  message: string
+  details: readonly string[]
+}
+
+/** A message from the thread. */
+export type IngestReply =
+  | { type: 'ready' }
+  | { type: 'failed'; error: ErrorInfo }
+  | { type: 'stale-lock'; path: string }
+  | { type: 'reply'; id: number; outcomes: IngestOutcome[] }
+  | { type: 'reply'; id: number; error: ErrorInfo }
+
+/** The error's code, message and details (AdxError keeps its code; anything else is ADX_ERR_STORE). */
+export function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof AdxError) return { code: e.code, message: e.message, details: e.details }
+  return { code: 'ADX_ERR_STORE', message: e instanceof Error ? e.message : String(e), details: [] }
+}
+
+async function main(): Promise<void> {
+  const port = parentPort
+  if (!port) throw new Error('ingest-worker.ts runs as a worker thread (see ingest-writer.ts)')
+  const data = workerData as IngestWorkerData
+  const post = (m: IngestReply) => port.postMessage(m)
+  let store: SqliteStore
+  try {
+    store = await openSqliteStore(data.path, {
+      busyTimeoutMs: data.busyTimeoutMs,
+      staleLockMs: data.staleLockMs,
+      onStaleLock: (path) => post({ type: 'stale-lock', path }),
+    })
+  } catch (e) {
+    post({ type: 'failed', error: errorInfo(e) })
+    return
+  }
+  // One transaction at a time, in the order requested.
+  let chain: Promise<unknown> = Promise.resolve()
+  port.on('message', (req: IngestRequest) => {
+    chain = chain.then(async () => {
+      if (req.op === 'close') {
+        await store.close()
+        post({ type: 'reply', id: req.id, outcomes: [] })
+        port.close()
+        return
+      }
+      try {
+        post({ type: 'reply', id: req.id, outcomes: await store.ingest(req.records, req.nowMs) })
+      } catch (e) {
+        post({ type: 'reply', id: req.id, error: errorInfo(e) })
+      }
+    })
+  })
+  post({ type: 'ready' })
+}
+
+await main()
