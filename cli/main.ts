@@ -7,6 +7,7 @@ import { registerAgentCommand } from '../agent/cli/agent-command.ts'
 import { registerInspectCommand } from '../agent/cli/inspect-command.ts'
 import { registerBackendCommands } from '../backend/cli.ts'
 import { registerDemoCommand } from './demo.ts'
+import { registerSimCommand } from './sim.ts'
 import { runProgram } from './run-program.ts'
 import { version } from './version.ts'
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program)
   registerBackendCommands(program)
   registerDemoCommand(program)
+  registerSimCommand(program)
   return program
 }
 

@@ -18,10 +18,23 @@ export interface PayloadMix {
 
 export const defaultMix: PayloadMix = { keyRate: 0.05, controlRate: 0.1 }
 
+export interface SimSubject {
+  person: string
+  sensitive: boolean
+  charging: boolean
+}
+
 export interface SimPayload {
   payload: PayloadJson
   /** Driver ids (raw) whose personal information the payload carries. */
   driverIds: string[]
+  /**
+   * The persons the payload concerns, as the simulator knows them (ground truth): the driver it
+   * names (by driver id) and the vehicle's user (`vin:<VIN>`: every payload carries the VIN, which
+   * identifies the owner); sensitive when the payload places the person (a location fix);
+   * charging for charging-session data.
+   */
+  subjects: SimSubject[]
   /** Planted key material, by label. */
   plantedKeys: KeyMaterial[]
   /** Number of planted control instructions. */
@@ -94,6 +107,10 @@ export function simPayload(
         },
       },
       driverIds: [driver.driverId],
+      subjects: [
+        { person: driver.driverId, sensitive: kind === 4, charging: kind === 5 },
+        { person: `vin:${v.vin}`, sensitive: false, charging: false },
+      ],
       plantedKeys,
       plantedControls: controls,
     }
@@ -112,6 +129,7 @@ export function simPayload(
         },
       },
       driverIds: [],
+      subjects: [{ person: `vin:${v.vin}`, sensitive: false, charging: false }],
       plantedKeys,
       plantedControls: controls, // plus as many UDS security-access exchanges (key material)
     }
@@ -131,6 +149,7 @@ export function simPayload(
       },
     },
     driverIds: [],
+    subjects: [{ person: `vin:${v.vin}`, sensitive: false, charging: false }],
     plantedKeys,
     plantedControls: controls,
   }

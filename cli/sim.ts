@@ -1,0 +1,77 @@
+/**
+ * `adx sim`: run a simulated fleet of real agents against a backend on the embedded defaults
+ * and an abroad sink, then check it against the simulator's ground truth. Exit code 0 when
+ * nothing planted crossed, the backend's counts equal the truth and the audit export verifies;
+ * 1 otherwise.
+ */
+import { InvalidArgumentError, type Command } from 'commander'
+import { runSimulation } from '../simulator/sim.ts'
+import { progressReporter } from './progress.ts'
+import { formatSimSummary, simPassed } from './sim-report.ts'
+
+interface SimCliOptions {
+  vehicles: number
+  messages?: number
+  duration?: number
+  seed: number
+  perGateway?: number
+  filings: 'all' | 'none'
+  keyRate: number
+  controlRate: number
+  dir: string
+  json: boolean
+}
+
+const int = (min: number, max: number) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`)
+  return n
+}
+const rate = (value: string) => {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1')
+  return n
+}
+const seconds = (value: string) => {
+  const m = /^(\d+)(s|m)?$/.exec(value)
+  if (!m) throw new InvalidArgumentError('must be seconds (e.g. 90 or 90s) or minutes (e.g. 5m)')
+  return Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000)
+}
+
+/** Register `adx sim`. */
+export function registerSimCommand(program: Command): void {
+  program
+    .command('sim')
+    .description('run a simulated fleet of real agents (gateways when large) against the backend and an abroad sink; check it against the ground truth')
+    .requiredOption('--vehicles <n>', 'vehicles in the fleet', int(1, 200_000))
+    .option('--messages <n>', 'payloads per vehicle (default 3)', int(1, 10_000))
+    .option('--duration <time>', 'drive rounds for this long instead of --messages (90s, 5m)', seconds)
+    .option('--seed <n>', 'seed: the same seed gives the same fleet and payloads', int(0, 2 ** 31), 1)
+    .option('--per-gateway <n>', 'vehicles per agent (1 = one agent and connection per vehicle); default 1 up to 20 vehicles, else 100', int(1, 100_000))
+    .option('--filings <which>', 'filings on record before driving: all | none', (v) => {
+      if (v !== 'all' && v !== 'none') throw new InvalidArgumentError('must be all or none')
+      return v
+    }, 'all')
+    .option('--key-rate <r>', 'share of payloads with planted key material', rate, 0.05)
+    .option('--control-rate <r>', 'share of payloads with planted control instructions', rate, 0.1)
+    .option('--dir <path>', 'working folder (wiped at start)', '.adx/sim')
+    .option('--json', 'print the summary as JSON', false)
+    .action(async (opts: SimCliOptions) => {
+      const bar = progressReporter()
+      const summary = await runSimulation({
+        vehicles: opts.vehicles,
+        messages: opts.messages ?? 3,
+        ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
+        seed: opts.seed,
+        dir: opts.dir,
+        filings: opts.filings,
+        keyRate: opts.keyRate,
+        controlRate: opts.controlRate,
+        ...(opts.perGateway !== undefined ? { perGateway: opts.perGateway } : {}),
+        onProgress: (p) => bar.update(p),
+      })
+      bar.done()
+      process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSimSummary(summary))
+      if (!simPassed(summary)) process.exitCode = 1
+    })
+}
