@@ -42,6 +42,8 @@ import { yearWindow } from '../shared/calendar.ts'
 import { loadRulePack } from '../shared/rulepack/load.ts'
 import { generateSigningKey } from '../shared/signature.ts'
 import { type ExportRecord, PayloadKind, wire } from '../shared/wire/index.ts'
+import type { RulePack } from '../shared/rulepack/schema.ts'
+import type { CountingPlan } from '../backend/counting/plan.ts'
 import { fmt, machine, summary } from './stats.ts'
 
 type Summary = { median: number; min: number; max: number }
@@ -81,7 +83,9 @@ export interface AuditBenchResult {
   sha256sumVersion: string
 }
 
-const YEAR = 2025
+/** The counting year the bench exports. */
+export const AUDIT_YEAR = 2025
+const YEAR = AUDIT_YEAR
 
 function hex(k: number): string {
   const a = Math.imul(k >>> 0, 0x9e3779b1) >>> 0
@@ -89,49 +93,15 @@ function hex(k: number): string {
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0')
 }
 
-/** RSS sampled every 50 ms while a phase runs (samples land between awaits only). */
-async function withPeak<T>(fn: () => Promise<T> | T): Promise<{ value: T; peak: number; seconds: number }> {
-  let peak = process.memoryUsage().rss
-  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
-  const t0 = performance.now()
-  try {
-    const value = await fn()
-    const seconds = (performance.now() - t0) / 1000
-    peak = Math.max(peak, process.memoryUsage().rss)
-    return { value, peak, seconds }
-  } finally {
-    clearInterval(t)
-  }
-}
-
-/** Run the benchmark and return its figures. */
-export async function benchAudit(log: (s: string) => void = console.log, opts: { quick?: boolean } = {}): Promise<AuditBenchResult> {
-  const quick = opts.quick ?? false
-  const env = (k: string, d: number) => Number(process.env[k] ?? d)
-  const target = env('BENCH_AUDIT_RECORDS', quick ? 50_000 : 1_000_000)
-  const stages = (process.env.BENCH_AUDIT_STAGES ?? (quick ? '10000,50000' : '100000,400000,700000,1000000'))
-    .split(',')
-    .map(Number)
-    .filter((n) => n > 0 && n <= target)
-  if (!stages.includes(target)) stages.push(target)
-  const rounds = env('BENCH_AUDIT_ROUNDS', 3)
-  const batch = env('BENCH_AUDIT_FILL_BATCH', 20_000)
-  const budgetS = env('BENCH_AUDIT_BUDGET_S', quick ? 120 : 600)
-  const vehicles = quick ? 1_000 : 10_000
-  const phones = quick ? 20_000 : 200_000
-  const sha256sumVersion = execFileSync('sha256sum', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim()
-
-  const pack = loadRulePack()
-  const plan = countingPlan(pack)
-  const signer = generateSigningKey()
-  const table = gradeTable(pack)
-  const range = yearRange(YEAR, plan)
-  const w = yearWindow(YEAR, plan.utcOffsetMinutes)
-  const nowMs = w.endMs + 86_400_000
+/**
+ * The bench's records: record(i) is the i-th export record (deterministic), ingestRecord(r) the
+ * row store.ingest takes for it (counted and encoded as on the ingest path).
+ */
+export function auditFixture(pack: RulePack, plan: CountingPlan, opts: { quick: boolean }): { record: (i: number) => ExportRecord; ingestRecord: (r: ExportRecord) => IngestRecord } {
+  const vehicles = opts.quick ? 1_000 : 10_000
+  const phones = opts.quick ? 20_000 : 200_000
+  const w = yearWindow(AUDIT_YEAR, plan.utcOffsetMinutes)
   const span = w.endMs - w.startMs
-  const dir = mkdtempSync(join(tmpdir(), 'adx-bench-audit-'))
-  const dbPath = join(dir, 'backend.sqlite')
-  const store = await openSqliteStore(dbPath)
   const recipients = ['oem-eu', 'oem-us', 'oem-jp']
   // Spread over the year at every stage: record i lands at a Weyl-sequence position in [0, 1).
   const PHI = 0.6180339887498949
@@ -178,6 +148,52 @@ export async function benchAudit(log: (s: string) => void = console.log, opts: {
       sums: c.sums,
     }
   }
+  return { record, ingestRecord }
+}
+
+/** RSS sampled every 50 ms while a phase runs (samples land between awaits only). */
+async function withPeak<T>(fn: () => Promise<T> | T): Promise<{ value: T; peak: number; seconds: number }> {
+  let peak = process.memoryUsage().rss
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
+  const t0 = performance.now()
+  try {
+    const value = await fn()
+    const seconds = (performance.now() - t0) / 1000
+    peak = Math.max(peak, process.memoryUsage().rss)
+    return { value, peak, seconds }
+  } finally {
+    clearInterval(t)
+  }
+}
+
+/** Run the benchmark and return its figures. */
+export async function benchAudit(log: (s: string) => void = console.log, opts: { quick?: boolean } = {}): Promise<AuditBenchResult> {
+  const quick = opts.quick ?? false
+  const env = (k: string, d: number) => Number(process.env[k] ?? d)
+  const target = env('BENCH_AUDIT_RECORDS', quick ? 50_000 : 1_000_000)
+  const stages = (process.env.BENCH_AUDIT_STAGES ?? (quick ? '10000,50000' : '100000,400000,700000,1000000'))
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0 && n <= target)
+  if (!stages.includes(target)) stages.push(target)
+  const rounds = env('BENCH_AUDIT_ROUNDS', 3)
+  const batch = env('BENCH_AUDIT_FILL_BATCH', 20_000)
+  const budgetS = env('BENCH_AUDIT_BUDGET_S', quick ? 120 : 600)
+  const vehicles = quick ? 1_000 : 10_000
+  const phones = quick ? 20_000 : 200_000
+  const sha256sumVersion = execFileSync('sha256sum', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim()
+
+  const pack = loadRulePack()
+  const plan = countingPlan(pack)
+  const signer = generateSigningKey()
+  const table = gradeTable(pack)
+  const range = yearRange(YEAR, plan)
+  const w = yearWindow(YEAR, plan.utcOffsetMinutes)
+  const nowMs = w.endMs + 86_400_000
+  const dir = mkdtempSync(join(tmpdir(), 'adx-bench-audit-'))
+  const dbPath = join(dir, 'backend.sqlite')
+  const store = await openSqliteStore(dbPath)
+  const { record, ingestRecord } = auditFixture(pack, plan, { quick })
 
   const result: AuditBenchResult = { machine: machine(), quick, target, year: YEAR, stages: [], skipped: [], maxRssKernel: 0, sha256sumVersion }
   log(`machine: ${machine()}`)

@@ -12,6 +12,7 @@
  *
  * Pure except `ChainFile`, which appends to and prunes a file under a lock directory.
  */
+import * as nodeCrypto from 'node:crypto'
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -67,9 +68,13 @@ function sortKeys(v: unknown): unknown {
   return v
 }
 
+// crypto.hash (one shot, Node >= 20.12) is much cheaper than createHash for short inputs; the
+// agent also runs on Node 18, which lacks it.
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string | Uint8Array, enc: 'hex') => string }).hash
+
 /** Hex SHA-256 of a string or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex')
 }
 
 /** The hash a line must carry: SHA-256 over its canonical JSON without `hash`. */
@@ -94,6 +99,21 @@ export const EMPTY_TIP: ChainTip = { seq: 0, hash: GENESIS }
 export function chainLine<E>(tip: ChainTip, entry: E, at: number): ChainLine<E> {
   const base = { seq: tip.seq + 1, at, entry, prev: tip.hash }
   return { ...base, hash: lineHash(base) }
+}
+
+/**
+ * The next line after `tip` as text, given its entry's canonical JSON: exactly
+ * `serializeLine(chainLine(tip, entry, at))` when `entryJson === canonicalJson(entry)` (and the
+ * entry is not undefined), without serialising anything twice. For writers of long chains.
+ * @example const { text, tip: next } = chainLineText(tip, canonicalJson(entry), Date.now())
+ */
+export function chainLineText(tip: ChainTip, entryJson: string, at: number): { text: string; tip: ChainTip } {
+  // Canonical key order of a line: at, entry, hash, prev, seq.
+  const seq = tip.seq + 1
+  const head = `{"at":${JSON.stringify(at)},"entry":${entryJson}`
+  const tail = `"prev":${JSON.stringify(tip.hash)},"seq":${seq}}`
+  const hash = sha256Hex(`${head},${tail}`)
+  return { text: `${head},"hash":"${hash}",${tail}`, tip: { seq, hash } }
 }
 
 /** Builds lines for entries from `tip` on; returns the lines and the new tip. */
@@ -255,6 +275,85 @@ export function chainVerifier(opts: VerifyChainOptions = {}): ChainVerifier {
       return !failed
     },
     verdict: () => failed ?? { ok: true, count: i, head: tip.hash, lastSeq: tip.seq, prunedCount },
+  }
+}
+
+/** An incremental verifier over each line's exact bytes (see chainBytesVerifier). */
+export interface ChainBytesVerifier {
+  /**
+   * Checks the next line (its bytes, without the newline); returns the parsed line, or undefined
+   * once the chain has failed (further lines are ignored).
+   */
+  push(line: Uint8Array): ChainLine<unknown> | undefined
+  /** The verdict over the lines pushed so far. */
+  verdict(): ChainVerdict
+}
+
+const HASH_MEMBER = 8 + 64 + 2 // "hash":"<64 hex>",
+
+/**
+ * Verifies a chain line by line like chainVerifier, but hashes each line's exact bytes instead of
+ * re-serialising it: a line's `hash` must be the SHA-256 of the line's bytes with its
+ * `"hash":"…",` member taken out, and the line must end `"hash":"<64 hex>","prev":"<64 hex>","seq":<n>}`
+ * (the canonical layout: at, entry, hash, prev, seq). For a line in canonical form that is the
+ * very hash chainLine computed (canonical JSON without `hash`), so both verifiers accept the same
+ * chains as written; a changed byte anywhere in a line changes the bytes hashed and fails.
+ * Checkpoint lines (pruned logs) are checked as chainVerifier checks them.
+ * @example const v = chainBytesVerifier(); for (const l of lines) if (!v.push(l)) break; v.verdict()
+ */
+export function chainBytesVerifier(opts: VerifyChainOptions = {}): ChainBytesVerifier {
+  let tip: ChainTip = EMPTY_TIP
+  let i = 0
+  let failed: ChainVerdict | undefined
+  let scratch = Buffer.allocUnsafe(4096)
+  // A chain that starts with a checkpoint (a pruned live log) goes through the text verifier.
+  let generic: ChainVerifier | undefined
+  const fail = (line: number, reason: string) => {
+    failed = { ok: false, line, reason }
+    return undefined
+  }
+  return {
+    push(bytes) {
+      if (failed) return undefined
+      const n = ++i
+      const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      const text = b.toString('utf8')
+      if (n === 1 && text.startsWith('{"at":') && text.includes('"checkpoint":')) generic = chainVerifier(opts)
+      if (generic) {
+        if (!generic.push(text)) {
+          failed = generic.verdict()
+          return undefined
+        }
+        return JSON.parse(text) as ChainLine<unknown>
+      }
+      let l: ChainLine<unknown>
+      try {
+        l = JSON.parse(text) as ChainLine<unknown>
+      } catch {
+        return fail(n, 'not JSON')
+      }
+      if (!l || typeof l !== 'object' || Array.isArray(l)) return fail(n, 'not a JSON object')
+      if (l.checkpoint !== undefined) return fail(n, 'a checkpoint line may only be the first line')
+      if (typeof l.hash !== 'string' || typeof l.prev !== 'string' || !Number.isSafeInteger(l.seq) || typeof l.at !== 'number') return fail(n, 'seq or at missing')
+      const tail = `"hash":"${l.hash}","prev":"${l.prev}","seq":${l.seq}}`
+      const off = b.length - tail.length
+      if (l.hash.length !== 64 || off < 1 || b[off - 1] !== 44 || b.toString('latin1', off, b.length) !== tail) return fail(n, 'not in canonical form (altered)')
+      const len = b.length - HASH_MEMBER
+      if (scratch.length < len) scratch = Buffer.allocUnsafe(Math.max(len, scratch.length * 2))
+      b.copy(scratch, 0, 0, off)
+      b.copy(scratch, off, off + HASH_MEMBER)
+      if (sha256Hex(scratch.subarray(0, len)) !== l.hash) return fail(n, 'hash does not match the line')
+      if (l.prev !== tip.hash)
+        return fail(n, n === 1 ? 'first line does not start the chain (lines before it are missing)' : 'prev does not match the previous line (a line is missing, inserted or moved)')
+      if (l.seq !== tip.seq + 1) return fail(n, `seq ${l.seq} does not follow ${tip.seq}`)
+      tip = { seq: l.seq, hash: l.hash }
+      return l
+    },
+    verdict: () => {
+      if (failed) return failed
+      if (generic) return generic.verdict()
+      return { ok: true, count: i, head: tip.hash, lastSeq: tip.seq, prunedCount: 0 }
+    },
   }
 }
 

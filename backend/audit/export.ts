@@ -20,7 +20,7 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { join } from 'node:path'
 import { countingYear, yearWindow } from '../../shared/calendar.ts'
 import { AdxError } from '../../shared/errors.ts'
-import { type ChainTip, type ChainVerdict, chainLine, EMPTY_TIP, serializeLine } from '../../shared/hash-chain.ts'
+import { type ChainTip, type ChainVerdict, chainLine, chainLineText, EMPTY_TIP, serializeLine } from '../../shared/hash-chain.ts'
 import type { RulePack } from '../../shared/rulepack/schema.ts'
 import { signBytes } from '../../shared/signature.ts'
 import type { CountingPlan } from '../counting/plan.ts'
@@ -31,7 +31,7 @@ import { viewIncident } from '../incidents/lifecycle.ts'
 import { requiredMeasure } from '../measure/engine.ts'
 import { scopeCovers } from '../measure/filings.ts'
 import type { Store } from '../store/types.ts'
-import { csvRow, decodeRecordBody, exportLogColumns, type ExportLogEntry, exportLogEntry } from './entries.ts'
+import { csvRow, decodeRecordBody, exportLogColumns, type ExportLogEntry, exportLogEntry, exportLogEntryJson } from './entries.ts'
 
 /** Format id written in manifest.json. */
 export const AUDIT_FORMAT = 'adx-audit-export/1'
@@ -84,14 +84,50 @@ interface Group {
   category: string
   ruleIds: Set<string>
   categories: Set<string>
-  vehicles: Set<string>
-  persons: Set<string>
-  sensitivePersons: Set<string>
+  vehicles: DistinctIds
+  persons: DistinctIds
+  sensitivePersons: DistinctIds
   records: number
   exportedBytes: number
   originalBytes: number
   recipients: Set<string>
   purposes: Set<string>
+}
+
+/**
+ * A set of small integer ids (a bitmap): what a catalogue group counts distinct. Pseudonyms and
+ * vehicle ids are interned once per export (one Map lookup per string), so a record that counts
+ * in several groups costs a bit test per group, not a string hash per group.
+ */
+class DistinctIds {
+  private bits = new Uint32Array(1024)
+  size = 0
+  add(id: number): void {
+    const w = id >>> 5
+    if (w >= this.bits.length) {
+      const grown = new Uint32Array(Math.max(w + 1, this.bits.length * 2))
+      grown.set(this.bits)
+      this.bits = grown
+    }
+    const m = 1 << (id & 31)
+    if ((this.bits[w]! & m) === 0) {
+      this.bits[w]! |= m
+      this.size++
+    }
+  }
+}
+
+/** Interns strings as small integer ids (0, 1, 2, … in order of first sight). */
+function interner(): (s: string) => number {
+  const ids = new Map<string, number>()
+  return (s) => {
+    let id = ids.get(s)
+    if (id === undefined) {
+      id = ids.size
+      ids.set(s, id)
+    }
+    return id
+  }
 }
 
 /** Where one file of an export goes: text appended in order, then closed. */
@@ -120,27 +156,37 @@ export const AUDIT_BUNDLE_MAX_BYTES = 256 * 2 ** 20
 
 const DEFAULT_CHUNK = 4 * 2 ** 20
 
-/** A sink that buffers up to `chunkBytes` of text, then hashes it and hands it to `flush`. */
+/**
+ * A sink that encodes text straight into one reusable buffer of `chunkBytes`; when it is full the
+ * bytes are hashed and handed to `flush` (which must copy them if it keeps them: the buffer is
+ * reused). No text outlives its write call, so a long export leaves the young heap nothing to copy.
+ */
 function chunkedSink(chunkBytes: number, flush: (b: Buffer) => void, close: () => void = () => {}): FileSink {
   const hash: Hash = createHash('sha256')
-  let parts: string[] = []
-  let pending = 0
+  const buf = Buffer.allocUnsafe(Math.max(chunkBytes, 1024))
+  let used = 0
   let bytes = 0
-  const drain = () => {
-    if (parts.length === 0) return
-    const b = Buffer.from(parts.join(''), 'utf8')
-    parts = []
-    pending = 0
+  const emit = (b: Buffer) => {
+    if (b.length === 0) return
     hash.update(b)
     bytes += b.length
     flush(b)
   }
+  const drain = () => {
+    emit(buf.subarray(0, used))
+    used = 0
+  }
   return {
     write(text) {
-      parts.push(text)
-      // UTF-16 length is a lower bound of the UTF-8 bytes and at least a third of them.
-      pending += text.length
-      if (pending >= chunkBytes) drain()
+      // A UTF-16 code unit is at most 3 UTF-8 bytes.
+      if (text.length * 3 > buf.length - used) {
+        drain()
+        if (text.length * 3 > buf.length) {
+          emit(Buffer.from(text, 'utf8'))
+          return
+        }
+      }
+      used += buf.write(text, used, 'utf8')
     },
     end() {
       drain()
@@ -192,7 +238,7 @@ export async function buildAuditExport(i: AuditExportInput, opts: BuildAuditOpti
           'ADX_ERR_AUDIT_TOO_LARGE',
           `the export of ${i.range.label} passes ${max} bytes, too large for one bundle; write it to a folder with \`adx export --out DIR\` (${i.range.label.includes('..') ? '--from/--to' : `--year ${i.range.label}`}) and check it with \`adx verify DIR\``,
         )
-      list.push(b)
+      list.push(Buffer.from(b))
     })
   })
   const files: AuditFiles = {}
@@ -250,8 +296,40 @@ async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions,
   const group = (key: string, init: () => Omit<Group, 'ruleIds' | 'categories' | 'vehicles' | 'persons' | 'sensitivePersons' | 'records' | 'exportedBytes' | 'originalBytes' | 'recipients' | 'purposes'>): Group => {
     let g = groups.get(key)
     if (!g) {
-      g = { ...init(), ruleIds: new Set(), categories: new Set(), vehicles: new Set(), persons: new Set(), sensitivePersons: new Set(), records: 0, exportedBytes: 0, originalBytes: 0, recipients: new Set(), purposes: new Set() }
+      g = { ...init(), ruleIds: new Set(), categories: new Set(), vehicles: new DistinctIds(), persons: new DistinctIds(), sensitivePersons: new DistinctIds(), records: 0, exportedBytes: 0, originalBytes: 0, recipients: new Set(), purposes: new Set() }
       groups.set(key, g)
+    }
+    return g
+  }
+  const vehicleId = interner()
+  const personId = interner()
+  const personIds: number[] = []
+  // Group of a rule id (undefined for rules not in the pack) and of a category, looked up once.
+  const byRule = new Map<string, Group | undefined>()
+  const ruleGroup = (ruleId: string): Group | undefined => {
+    if (byRule.has(ruleId)) return byRule.get(ruleId)
+    const rule = rulesById.get(ruleId)
+    let g: Group | undefined
+    if (rule) {
+      const sc = scenarioOf.get(rule.scenario)
+      g = group(`rule:${rule.scenario}:${rule.dataType}`, () => ({
+        kind: 'important-data',
+        scenario: rule.scenario,
+        scenarioTitle: sc?.title ?? rule.scenario,
+        dataType: rule.dataType,
+        dataTypeTitle: sc?.dataTypes.find((d) => d.id === rule.dataType)?.title ?? rule.dataType,
+        category: '',
+      }))
+    }
+    byRule.set(ruleId, g)
+    return g
+  }
+  const byCategory = new Map<string, Group>()
+  const categoryGroup = (c: string): Group => {
+    let g = byCategory.get(c)
+    if (!g) {
+      g = group(`category:${c}`, () => ({ kind: 'category', scenario: '', scenarioTitle: '', dataType: '', dataTypeTitle: '', category: c }))
+      byCategory.set(c, g)
     }
     return g
   }
@@ -267,40 +345,44 @@ async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions,
     for (const s of page) {
       const r = decodeRecordBody(s.body)
       const entry = exportLogEntry(s, r)
-      const line = chainLine(exportTip, entry, nowMs)
-      exportTip = { seq: line.seq, hash: line.hash }
-      logSink.write(`${serializeLine(line)}\n`)
+      const line = chainLineText(exportTip, exportLogEntryJson(entry), nowMs)
+      exportTip = line.tip
+      logSink.write(`${line.text}\n`)
       csvSink.write(`${csvRow(entry)}\r\n`)
       if (!r) continue
+      // The groups this record counts in: one per scenario and data type of the rules that fired,
+      // else one per category. Usually one: no Set per record.
       const targets: Group[] = []
       for (const ruleId of r.ruleIds) {
-        const rule = rulesById.get(ruleId)
-        if (!rule) continue
-        const sc = scenarioOf.get(rule.scenario)
-        const g = group(`rule:${rule.scenario}:${rule.dataType}`, () => ({
-          kind: 'important-data',
-          scenario: rule.scenario,
-          scenarioTitle: sc?.title ?? rule.scenario,
-          dataType: rule.dataType,
-          dataTypeTitle: sc?.dataTypes.find((d) => d.id === rule.dataType)?.title ?? rule.dataType,
-          category: '',
-        }))
-        g.ruleIds.add(ruleId)
-        targets.push(g)
+        const g = ruleGroup(ruleId)
+        if (g) {
+          g.ruleIds.add(ruleId)
+          if (!targets.includes(g)) targets.push(g)
+        }
       }
-      if (targets.length === 0)
-        for (const c of r.categories.length ? r.categories : ['uncategorised'])
-          targets.push(group(`category:${c}`, () => ({ kind: 'category', scenario: '', scenarioTitle: '', dataType: '', dataTypeTitle: '', category: c })))
-      for (const g of new Set(targets)) {
+      if (targets.length === 0) {
+        if (r.categories.length === 0) targets.push(categoryGroup('uncategorised'))
+        else
+          for (const c of r.categories) {
+            const g = categoryGroup(c)
+            if (!targets.includes(g)) targets.push(g)
+          }
+      }
+      const exported = Number(r.exportedBytes)
+      const original = Number(r.originalBytes)
+      const vehicle = vehicleId(s.vehicleId)
+      const subjects = r.subjects
+      for (let k = 0; k < subjects.length; k++) personIds[k] = personId(subjects[k]!.pseudonym)
+      for (const g of targets) {
         for (const c of r.categories) g.categories.add(c)
-        g.vehicles.add(s.vehicleId)
-        for (const subj of r.subjects) {
-          g.persons.add(subj.pseudonym)
-          if (subj.sensitive) g.sensitivePersons.add(subj.pseudonym)
+        g.vehicles.add(vehicle)
+        for (let k = 0; k < subjects.length; k++) {
+          g.persons.add(personIds[k]!)
+          if (subjects[k]!.sensitive) g.sensitivePersons.add(personIds[k]!)
         }
         g.records++
-        g.exportedBytes += Number(r.exportedBytes)
-        g.originalBytes += Number(r.originalBytes)
+        g.exportedBytes += exported
+        g.originalBytes += original
         g.recipients.add(s.recipient)
         if (r.purpose) g.purposes.add(r.purpose)
       }

@@ -3,11 +3,11 @@
  * key), every file's SHA-256 and size, every hash chain and its head, and that export-log.csv
  * says exactly what export-log.jsonl says. Names every file that fails and why.
  */
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AdxError } from '../../shared/errors.ts'
-import { type ChainLine, type ChainVerdict, chainVerifier } from '../../shared/hash-chain.ts'
+import { type ChainVerdict, chainBytesVerifier } from '../../shared/hash-chain.ts'
 import { keyIdFromPem, verifyBytes } from '../../shared/signature.ts'
 import { csvRow, exportLogColumns, type ExportLogEntry } from './entries.ts'
 import { AUDIT_FORMAT, type AuditFiles, auditFileNames, chainedFiles } from './export.ts'
@@ -110,60 +110,28 @@ function* linesOf(chunks: Iterable<Buffer>): Generator<{ line: Buffer; terminate
   if (carried) yield { line: Buffer.concat(carry), terminated: false }
 }
 
-/** Reads a source's bytes in order, comparing them with expected text (for the CSV cross-check). */
-class ByteMatcher {
-  private it: Iterator<Buffer>
-  private cur: Buffer = Buffer.alloc(0)
-  private pos = 0
-  constructor(src: AuditSource) {
-    this.it = src.chunks()[Symbol.iterator]()
-  }
-  /** True when the next bytes are exactly `want`. */
-  expect(want: Buffer): boolean {
-    let off = 0
-    while (off < want.length) {
-      if (this.pos === this.cur.length && !this.next()) return false
-      const n = Math.min(want.length - off, this.cur.length - this.pos)
-      if (this.cur.compare(want, off, off + n, this.pos, this.pos + n) !== 0) return false
-      off += n
-      this.pos += n
-    }
-    return true
-  }
-  /** True when nothing is left. */
-  atEnd(): boolean {
-    return this.pos === this.cur.length && !this.next()
-  }
-  close(): void {
-    this.it.return?.()
-  }
-  private next(): boolean {
-    for (;;) {
-      const r = this.it.next()
-      if (r.done) return false
-      if (r.value.length) {
-        this.cur = r.value
-        this.pos = 0
-        return true
-      }
-    }
-  }
-}
-
 /** What one pass over a file found. */
 interface Scan {
   bytes: number
   sha256: string
   chain?: ChainVerdict
-  /** undefined: not checked (or the log did not parse); true/false: CSV matches. */
-  csvMatches?: boolean
+  /**
+   * For export-log.jsonl: SHA-256 and size of the export-log.csv its entries imply (undefined
+   * when a line did not parse or was too long: the chain check names the log then).
+   */
+  impliedCsv?: { sha256: string; bytes: number }
 }
 
+const CSV_HEADER = Buffer.from(`${exportLogColumns.join(',')}\r\n`, 'utf8')
+
 /**
- * One pass over a file: SHA-256 and size; for a chained file its chain; for export-log.jsonl
- * (when `csv` is given) the CSV rows it implies, compared byte by byte with export-log.csv.
+ * One pass over a file: SHA-256 and size; for a chained file its chain, each line's exact bytes
+ * hashed once (shared/hash-chain.ts chainBytesVerifier); for export-log.jsonl (`csv`) the CSV
+ * rows its entries imply, hashed as they are made: export-log.csv matches iff its own SHA-256
+ * and size (computed when it is scanned) are these. Nothing is read twice, nothing is
+ * re-serialised but the CSV rows.
  */
-function scanFile(src: AuditSource, chained: boolean, csv: AuditSource | undefined): Scan {
+function scanFile(src: AuditSource, chained: boolean, csv: boolean): Scan {
   let hash = createHash('sha256')
   let bytes = 0
   const hashed = function* (): Generator<Buffer> {
@@ -177,49 +145,70 @@ function scanFile(src: AuditSource, chained: boolean, csv: AuditSource | undefin
     for (const _ of hashed());
     return { bytes, sha256: hash.digest('hex') }
   }
-  const chain = chainVerifier()
+  const chain = chainBytesVerifier()
   let lines = 0
   let unterminated = false
   let tooLong = false
-  let csvMatches: boolean | undefined
-  const matcher = csv ? new ByteMatcher(csv) : undefined
-  try {
-    if (matcher) csvMatches = matcher.expect(Buffer.from(`${exportLogColumns.join(',')}\r\n`, 'utf8'))
-    for (const l of linesOf(hashed())) {
-      if ('tooLong' in l) {
-        tooLong = true
-        csvMatches = undefined
-        break
-      }
-      lines++
-      if (!l.terminated) unterminated = true
-      const text = l.line.toString('utf8')
-      chain.push(text)
-      if (matcher && csvMatches) {
-        try {
-          const e = (JSON.parse(text) as ChainLine<ExportLogEntry>).entry!
-          csvMatches = matcher.expect(Buffer.from(`${csvRow(e)}\r\n`, 'utf8'))
-        } catch {
-          // the chain check names export-log.jsonl; the CSV is not compared with a log that does not parse
-          csvMatches = undefined
-        }
-      }
+  let csvHash: Hash | undefined
+  let csvBytes = 0
+  if (csv) {
+    csvHash = createHash('sha256').update(CSV_HEADER)
+    csvBytes = CSV_HEADER.length
+  }
+  // CSV rows are gathered into one buffer and hashed in large pieces.
+  const rows = csv ? Buffer.allocUnsafe(1 << 20) : Buffer.alloc(0)
+  let rowsUsed = 0
+  const rowsFlush = () => {
+    csvHash!.update(rows.subarray(0, rowsUsed))
+    csvBytes += rowsUsed
+    rowsUsed = 0
+  }
+  for (const l of linesOf(hashed())) {
+    if ('tooLong' in l) {
+      tooLong = true
+      csvHash = undefined
+      break
     }
-    if (tooLong) {
-      // The hash and size still cover the whole file: one more pass for them alone.
-      hash = createHash('sha256')
-      bytes = 0
-      for (const _ of hashed());
+    lines++
+    if (!l.terminated) unterminated = true
+    const parsed = chain.push(l.line)
+    if (csvHash) {
+      // After a chain failure the rest is not parsed: the chain check names export-log.jsonl and
+      // the CSV is not compared with a log that does not verify.
+      const entry = parsed?.entry as ExportLogEntry | undefined
+      let row: string | undefined
+      try {
+        if (entry && typeof entry === 'object') row = `${csvRow(entry)}\r\n`
+      } catch {
+        row = undefined
+      }
+      if (row === undefined) csvHash = undefined
+      else if (row.length * 3 > rows.length - rowsUsed) {
+        rowsFlush()
+        if (row.length * 3 > rows.length) {
+          const b = Buffer.from(row, 'utf8')
+          csvHash.update(b)
+          csvBytes += b.length
+        } else rowsUsed += rows.write(row, rowsUsed, 'utf8')
+      } else rowsUsed += rows.write(row, rowsUsed, 'utf8')
     }
-    if (matcher && csvMatches) csvMatches = matcher.atEnd()
-  } finally {
-    matcher?.close()
+  }
+  if (tooLong) {
+    // The hash and size still cover the whole file: one more pass for them alone.
+    hash = createHash('sha256')
+    bytes = 0
+    for (const _ of hashed());
+  }
+  let impliedCsv: Scan['impliedCsv']
+  if (csvHash) {
+    rowsFlush()
+    impliedCsv = { sha256: csvHash.digest('hex'), bytes: csvBytes }
   }
   let verdict: ChainVerdict
   if (tooLong) verdict = { ok: false, line: lines + 1, reason: `line longer than ${MAX_LINE_BYTES} bytes` }
   else if (unterminated) verdict = { ok: false, line: lines, reason: 'the last line is not terminated by a newline (truncated or appended to)' }
   else verdict = chain.verdict()
-  return { bytes, sha256: hash.digest('hex'), chain: verdict, csvMatches }
+  return { bytes, sha256: hash.digest('hex'), chain: verdict, impliedCsv }
 }
 
 /**
@@ -301,7 +290,7 @@ export function verifyAuditSources(files: ReadonlyMap<string, AuditSource>, opts
   const scan = (name: string, src: AuditSource) => {
     let s = scans.get(name)
     if (!s) {
-      s = scanFile(src, (chainedFiles as readonly string[]).includes(name), name === 'export-log.jsonl' ? csv : undefined)
+      s = scanFile(src, (chainedFiles as readonly string[]).includes(name), name === 'export-log.jsonl' && csv !== undefined)
       scans.set(name, s)
     }
     return s
@@ -329,7 +318,11 @@ export function verifyAuditSources(files: ReadonlyMap<string, AuditSource>, opts
   }
 
   // The CSV says what the chained log says.
-  if (csv && files.get('export-log.jsonl') && scans.get('export-log.jsonl')?.csvMatches === false) fail('export-log.csv', 'rows differ from export-log.jsonl')
+  const implied = scans.get('export-log.jsonl')?.impliedCsv
+  if (csv && implied) {
+    const actual = scan('export-log.csv', csv)
+    if (actual.sha256 !== implied.sha256 || actual.bytes !== implied.bytes) fail('export-log.csv', 'rows differ from export-log.jsonl')
+  }
   return { ok: problems.length === 0, problems, keyId, range: m.range }
 }
 

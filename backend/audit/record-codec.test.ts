@@ -1,0 +1,114 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { canonicalJson, chainBytesVerifier, chainLine, chainLineText, EMPTY_TIP, serializeLine, verifyChain } from '../../shared/hash-chain.ts'
+import { wire } from '../../shared/wire/index.ts'
+import { exportLogEntry, exportLogEntryJson } from './entries.ts'
+import { decodeRecord, decodeRecordSlow } from './record-codec.ts'
+
+const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.constantFrom('', 'psn:phone:3f9c', '=x', 'a,"b"\n'))
+const u64 = fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1))
+const record = fc.record({
+  recordId: text,
+  payloadId: text,
+  vehiclePseudonym: text,
+  exportedMs: fc.oneof(fc.integer({ min: -(2 ** 40), max: 2 ** 45 }), fc.constant(0)),
+  destination: text,
+  recipient: text,
+  purpose: text,
+  kind: fc.integer({ min: 0, max: 7 }),
+  categories: fc.array(text, { maxLength: 3 }),
+  ruleIds: fc.array(text, { maxLength: 3 }),
+  subjects: fc.array(fc.record({ pseudonym: text, kind: fc.constantFrom('vin', 'phone', '1', 'é'), sensitive: fc.boolean(), charging: fc.boolean() }), { maxLength: 3 }),
+  originalBytes: u64,
+  exportedBytes: u64,
+  exemption: fc.option(fc.record({ exemption: fc.integer({ min: 0, max: 9 }), reference: text, purpose: text }), { nil: null }),
+  strippedItems: fc.nat(),
+  cameraKm: fc.double({ noNaN: true }),
+  cameraHours: fc.double({ noNaN: true }),
+  rulePackVersion: text,
+  policyVersion: u64,
+  leaseId: text,
+})
+const encode = (r: unknown) => wire.ExportRecord.encode(wire.ExportRecord.fromObject(r as Record<string, unknown>)).finish()
+
+describe('fast ExportRecord decoding', () => {
+  it('gives what protobufjs decode + toObject gives', () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        const body = encode(r)
+        expect(decodeRecord(body)).toEqual(decodeRecordSlow(body))
+        expect(decodeRecord(Buffer.from(body))).toEqual(decodeRecordSlow(Buffer.from(body)))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('decodes (or fails) as protobufjs does on mutated and unusual bodies', () => {
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: f() }
+      } catch (e) {
+        return { error: (e as Error).constructor.name }
+      }
+    }
+    fc.assert(
+      fc.property(record, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(), (r, flips, cut) => {
+        const body = Buffer.from(encode(r))
+        for (const [at, v] of flips) if (body.length) body[at % body.length] = v
+        const b = new Uint8Array(body.subarray(0, body.length ? cut % (body.length + 1) : 0))
+        expect(outcome(() => decodeRecord(b))).toEqual(outcome(() => decodeRecordSlow(b)))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+})
+
+describe('export-log lines', () => {
+  it('exportLogEntryJson is canonicalJson and chainLineText is serializeLine(chainLine)', () => {
+    fc.assert(
+      fc.property(record, fc.nat(), (r, rowid) => {
+        const body = encode(r)
+        const e = exportLogEntry({ rowid, vehicleId: r.vehiclePseudonym, recordId: r.recordId, year: 2026, exportedMs: r.exportedMs, receivedMs: 5, recipient: r.recipient, body })
+        expect(exportLogEntryJson(e)).toBe(canonicalJson(e))
+        const tip = { seq: rowid, hash: 'ab'.repeat(32) }
+        const fast = chainLineText(tip, exportLogEntryJson(e), 1_700_000_000_000)
+        const line = chainLine(tip, e, 1_700_000_000_000)
+        expect(fast.text).toBe(serializeLine(line))
+        expect(fast.tip).toEqual({ seq: line.seq, hash: line.hash })
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('chainBytesVerifier accepts what chainVerifier accepts as written and fails any flipped byte', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ a: text, n: fc.integer() }), { minLength: 1, maxLength: 6 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (entries, at, xor) => {
+        let tip = EMPTY_TIP
+        const lines = entries.map((e) => {
+          const l = chainLineText(tip, canonicalJson(e), 1)
+          tip = l.tip
+          return l.text
+        })
+        const ok = chainBytesVerifier()
+        for (const l of lines) expect(ok.push(Buffer.from(l, 'utf8'))).toBeDefined()
+        expect(ok.verdict()).toEqual(verifyChain(lines))
+        const bytes = Buffer.from(lines.join('\n'), 'utf8')
+        const pos = at % bytes.length
+        bytes[pos] = bytes[pos]! ^ xor
+        const v = chainBytesVerifier()
+        let last = 0
+        for (let i = 0, j; i <= bytes.length; i = j + 1) {
+          j = bytes.indexOf(10, i)
+          if (j === -1) j = bytes.length
+          last++
+          if (!v.push(bytes.subarray(i, j))) break
+        }
+        const verdict = v.verdict()
+        // A flipped byte fails the chain, or (a newline flipped in) changes its length or head.
+        if (verdict.ok) expect(verdict.count !== lines.length || verdict.head !== tip.hash).toBe(true)
+        expect(last).toBeGreaterThan(0)
+      }),
+      { numRuns: 500 },
+    )
+  })
+})
