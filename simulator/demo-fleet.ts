@@ -59,6 +59,9 @@ export interface DemoFleet {
   stop(): Promise<void>
 }
 
+/** A secret hash no secret matches (vehicles that only ever publish through a gateway). */
+const NO_SECRET = '!gateway-only'
+
 /** Start backend, sink and `vehicles` agents. */
 export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet> {
   rmSync(opts.dir, { recursive: true, force: true })
@@ -72,8 +75,9 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
         http: { port: opts.httpPort ?? 0 },
         broker: { mode: 'embedded', port: opts.brokerPort ?? 0 },
         api: { accounts: [{ id: 'demo-officer', role: 'officer', token }] },
-        // Leases sized for payloads that name a person each (the default 100 / 10 suits real vehicles).
-        policy: { reevaluateIntervalMs: 1000, lease: { persons: 200, sensitivePersons: 50 } },
+        // Leases: a simulated vehicle names a few persons; 50 / 5 per vehicle keeps a fleet of a
+        // thousand inside the 10,000 sensitive-person headroom (the default 100 / 10 suits real vehicles).
+        policy: { reevaluateIntervalMs: 1000, lease: { persons: 50, sensitivePersons: 5 } },
         log: { level: 'silent' },
       },
       opts.dir,
@@ -112,9 +116,11 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
       continue
     }
     const gatewayId = `gw-${String(g / per).padStart(4, '0')}`
-    await backend.store.addVehicle({ vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
-    for (const m of members) await backend.store.addVehicle({ vehicleId: m, label: 'sim', secretHash: await hashSecret(generateSecret(), cheap), createdMs: Date.now() })
-    await backend.store.enrolVehicles(gatewayId, members)
+    // Vehicles behind a gateway never connect themselves: they get no usable secret.
+    await backend.store.addVehicles([
+      { vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() },
+      ...members.map((m) => ({ vehicleId: m, label: 'sim', secretHash: NO_SECRET, createdMs: Date.now(), gatewayId })),
+    ])
     const agent = await startAgent(agentConfig(gatewayId, secret, members), { log })
     agents.push(agent)
     for (const m of members) slots.push({ vehicleId: m, agent, viaGateway: true })

@@ -78,9 +78,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function controlForms(): string[] {
   const b64 = (x: number[]) => Buffer.from(x).toString('base64')
   const hex = (x: number[]) => Buffer.from(x).toString('hex')
-  const forms: string[] = ['Vehicle.Cabin.Door.Row1.DriverSide.IsLocked']
-  for (const seq of [[0x27, 0x01], [0x11, 0x01], [0x31, 0x01, 0xff, 0x00]]) forms.push(b64(seq), hex(seq))
-  return forms
+  // The actuator write's path, and the OTA install action's routine-control request in every
+  // form. The 2-byte UDS requests (27 01, 11 01) are too short to search for byte-wise (they
+  // occur by chance in pseudonyms): `controlsIn` decodes every payload and looks for them there.
+  const routine = [0x31, 0x01, 0xff, 0x00]
+  return ['Vehicle.Cabin.Door.Row1.DriverSide.IsLocked', Buffer.from(routine).toString('latin1'), b64(routine), hex(routine), hex(routine).toUpperCase()]
 }
 
 /** Structural check of a sanitised payload: no actuator write, no state-changing UDS, no install action. */

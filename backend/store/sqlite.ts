@@ -290,6 +290,19 @@ export class SqliteStore implements Store {
     })
   }
 
+  async addVehicles(rows: readonly NewVehicle[]): Promise<void> {
+    await this.retry(() =>
+      this.transaction(() => {
+        const s = this.stmt(
+          "INSERT INTO vehicles (vehicle_id, secret_hash, status, label, created_ms, kind, gateway_id) VALUES (?, ?, 'active', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        for (const row of rows)
+          if (s.run([row.vehicleId, row.secretHash, row.label, row.createdMs, row.kind ?? 'vehicle', row.gatewayId ?? null]).changes === 0)
+            throw new AdxError('ADX_ERR_VEHICLE_EXISTS', row.vehicleId)
+      }),
+    )
+  }
+
   async enrolVehicles(gatewayId: string, vehicleIds: readonly string[]): Promise<number> {
     return this.retry(() =>
       this.transaction(() => {

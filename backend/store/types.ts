@@ -225,6 +225,8 @@ export interface Store {
   memberCategories(year: number, counter: string, member: string): Promise<string[]>
 
   addVehicle(row: NewVehicle): Promise<void>
+  /** Provisions many at once, in one transaction (all or none; an existing id fails it). */
+  addVehicles(rows: readonly NewVehicle[]): Promise<void>
   getVehicle(vehicleId: string): Promise<VehicleRow | undefined>
   /** Vehicles (and gateways), all or of one status / kind, ordered by id. */
   listVehicles(opts?: { status?: VehicleStatus; kind?: PrincipalKind }): Promise<VehicleRow[]>
