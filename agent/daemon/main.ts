@@ -3,6 +3,8 @@
  * scripts/build-agent.ts): the `agent` and `inspect` sub-commands only, with the same error
  * convention as the adx CLI (`adx: CODE: message`, one line per problem, exit 1).
  */
+// First: V8 settings that must be in force before SQLite's WebAssembly is compiled.
+import './v8-tuning.ts'
 import { Command } from 'commander'
 import { version } from '../../cli/version.ts'
 import { runProgram } from '../../cli/run-program.ts'

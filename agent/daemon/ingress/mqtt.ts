@@ -8,7 +8,7 @@
  * Subscriptions are refused with SUBACK 0x80 (this is an inbox, not a bus).
  */
 import { createServer, type Server } from 'node:net'
-import { Aedes } from 'aedes'
+import type { Aedes } from 'aedes'
 import type { Logger } from 'pino'
 import type { IngressAcceptor } from './accept.ts'
 
@@ -32,7 +32,10 @@ export class MqttIngress {
   async start(): Promise<void> {
     const acceptor = this.acceptor
     const log = this.log
-    const aedes = await Aedes.createBroker({
+    // Loaded only when MQTT ingress is configured: aedes and its dependencies cost start-up time
+    // and heap that an HTTP-only agent does not need.
+    const { Aedes: Broker } = await import('aedes')
+    const aedes = await Broker.createBroker({
       authorizePublish(_client, packet, callback) {
         if (packet.topic !== LOCAL_PAYLOAD_TOPIC) return callback(new Error(`publish only to ${LOCAL_PAYLOAD_TOPIC}`))
         const body = new Uint8Array(packet.payload as Buffer)
