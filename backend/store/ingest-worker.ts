@@ -7,7 +7,8 @@
  * a transaction that finds the file locked waits and retries (SqliteStore.retry).
  *
  * Protocol (one request at a time per id, replies in any order):
- *   → { id, op: 'ingest', records, nowMs }   ← { id, outcomes } | { id, error }
+ *   → { id, op: 'ingest', batch, nowMs }     ← { id, outcomes } | { id, error }
+ *     (batch: the records encoded by ingest-codec.ts, transferred)
  *   → { id, op: 'close' }                    ← { id, outcomes: [] } then the thread ends
  *   ← { type: 'ready' } once the store is open, { type: 'failed', error } if it cannot be
  *   ← { type: 'stale-lock', path } when a crash-leftover lock was removed
@@ -15,7 +16,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { AdxError } from '../../shared/errors.ts'
 import { openSqliteStore, type SqliteStore } from './sqlite.ts'
-import type { IngestOutcome, IngestRecord } from './types.ts'
+import { decodeIngestBatch } from './ingest-codec.ts'
+import type { IngestOutcome } from './types.ts'
 
 /** What the thread is started with. */
 export interface IngestWorkerData {
@@ -25,7 +27,7 @@ export interface IngestWorkerData {
 }
 
 /** A request to the thread. */
-export type IngestRequest = { id: number; op: 'ingest'; records: IngestRecord[]; nowMs: number } | { id: number; op: 'close' }
+export type IngestRequest = { id: number; op: 'ingest'; batch: Uint8Array; nowMs: number } | { id: number; op: 'close' }
 
 /** An error as it crosses the thread boundary. */
 export interface ErrorInfo {
@@ -75,7 +77,8 @@ async function main(): Promise<void> {
         return
       }
       try {
-        post({ type: 'reply', id: req.id, outcomes: await store.ingest(req.records, req.nowMs) })
+        const { batch } = req
+        post({ type: 'reply', id: req.id, outcomes: await store.ingestFrom(() => decodeIngestBatch(batch), req.nowMs) })
       } catch (e) {
         post({ type: 'reply', id: req.id, error: errorInfo(e) })
       }
@@ -84,4 +87,6 @@ async function main(): Promise<void> {
   post({ type: 'ready' })
 }
 
-await main()
+main().catch((e: unknown) => {
+  parentPort?.postMessage({ type: 'failed', error: errorInfo(e) } satisfies IngestReply)
+})

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isAdxError } from '../../shared/errors.ts'
+import { decodeIngestBatch, encodeIngestBatch } from './ingest-codec.ts'
 import { IngestWorker } from './ingest-writer.ts'
 import { openSqliteStore, type SqliteStore } from './sqlite.ts'
 import type { IngestRecord, MemberUpdate } from './types.ts'
@@ -75,5 +76,18 @@ describe('IngestWorker', () => {
     await writer.close()
     const e = await writer.ingest([rec('v1', 'r1', [])], 1).catch((x: unknown) => x)
     expect(isAdxError(e, 'ADX_ERR_STORE')).toBe(true)
+  })
+})
+
+describe('ingest batch codec', () => {
+  it('round-trips records (non-ASCII, null body, sums, lease) and decodes again from the start', () => {
+    const records: IngestRecord[] = [
+      { ...rec('veh-ä', 'r-1', [['persons.pi', '', 'psn:phone:€'], ['vehicles', 'location', 'veh-ä']]), leaseId: 'l-1' },
+      { ...rec('v2', 'r-2', []), body: null, sums: [['camera.hours', '', 1.5e6]], exportedMs: Date.UTC(2026, 0, 1), year: 2026 },
+    ]
+    const bytes = encodeIngestBatch(records)
+    const norm = (rs: Iterable<IngestRecord>) => [...rs].map((r) => ({ ...r, body: r.body && [...r.body] }))
+    expect(norm(decodeIngestBatch(bytes))).toEqual(norm(records))
+    expect(norm(decodeIngestBatch(bytes))).toEqual(norm(records))
   })
 })

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { AdxError, errorCodes, type ErrorCode } from '../../shared/errors.ts'
+import { encodeIngestBatch } from './ingest-codec.ts'
 import type { ErrorInfo, IngestReply, IngestRequest, IngestWorkerData } from './ingest-worker.ts'
 import type { IngestOutcome, IngestRecord, Store } from './types.ts'
 
@@ -81,13 +82,14 @@ class Thread {
     )
   }
 
-  request(req: { op: 'ingest'; records: IngestRecord[]; nowMs: number } | { op: 'close' }): Promise<IngestOutcome[]> {
+  request(req: { op: 'ingest'; batch: Uint8Array; nowMs: number } | { op: 'close' }): Promise<IngestOutcome[]> {
     if (this.exited) return Promise.reject(new AdxError('ADX_ERR_STORE', 'ingest thread ended'))
     const id = this.nextId++
     return new Promise<IngestOutcome[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       if (this.pending.size === 1) this.worker.ref()
-      this.worker.postMessage({ ...req, id } as IngestRequest)
+      const msg = { ...req, id } as IngestRequest
+      this.worker.postMessage(msg, msg.op === 'ingest' ? [msg.batch.buffer as ArrayBuffer] : [])
     })
   }
 
@@ -129,7 +131,7 @@ export class IngestWorker implements RecordWriter {
     if (this.closed) throw new AdxError('ADX_ERR_STORE', `${this.path}: ingest thread closed`)
     if (this.thread.exited) this.thread = new Thread(this.path, this.opts)
     await this.thread.ready
-    return this.thread.request({ op: 'ingest', records: records as IngestRecord[], nowMs })
+    return this.thread.request({ op: 'ingest', batch: encodeIngestBatch(records), nowMs })
   }
 
   /** Waits for what is in flight, closes the connection and ends the thread. */

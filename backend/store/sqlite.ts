@@ -184,7 +184,16 @@ export class SqliteStore implements Store {
     return this.retry(() => this.transaction(() => this.ingestInTransaction(records, nowMs)))
   }
 
-  private ingestInTransaction(records: readonly IngestRecord[], nowMs: number): IngestOutcome[] {
+  /**
+   * `ingest` for records that come as an iterable made afresh per attempt (a transaction that
+   * found the file locked runs again): the ingest thread passes a lazy decoder of an encoded
+   * batch, so only the record being stored is in memory as objects.
+   */
+  async ingestFrom(records: () => Iterable<IngestRecord>, nowMs: number): Promise<IngestOutcome[]> {
+    return this.retry(() => this.transaction(() => this.ingestInTransaction(records(), nowMs)))
+  }
+
+  private ingestInTransaction(records: Iterable<IngestRecord>, nowMs: number): IngestOutcome[] {
     const insertRecord = this.stmt(
       'INSERT INTO records (vehicle_id, record_id, year, exported_ms, received_ms, recipient, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     )

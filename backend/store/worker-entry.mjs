@@ -1,13 +1,9 @@
-// Entry of the store's worker thread (backend/store/ingest-worker.ts). Plain JavaScript so that
-// it loads in every way the backend runs: where the thread has a TypeScript loader the module
-// loads directly; where it has none (loader hooks registered in the main thread do not reach
-// worker threads on Node 20; test runners transform in-process) tsx is registered here first.
-try {
-  await import('./ingest-worker.ts')
-} catch (e) {
-  if (e?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e
-  const { register } = await import('tsx/esm/api')
-  register()
-  // A new URL: the failed import above stays cached under the plain one.
-  await import('./ingest-worker.ts?tsx')
-}
+// Entry of the store's worker thread (backend/store/ingest-worker.ts), plain JavaScript so that it
+// loads however the backend runs. Loader hooks registered in the main thread do not reach worker
+// threads on Node 20, and registering tsx's ESM hooks here would start one more hooks thread
+// (~30 MiB); tsx's in-thread CommonJS hook compiles the worker's few modules instead.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+require('tsx/cjs/api').register()
+require('./ingest-worker.ts')
