@@ -6,8 +6,8 @@
  * an officer records filings, and held exports resume.
  */
 import { InvalidArgumentError, type Command } from 'commander'
-import { forbiddenForms } from '../simulator/key-material.ts'
-import { type DemoFleet, startDemoFleet } from '../simulator/demo-fleet.ts'
+import type { DemoFleet } from '../simulator/demo-fleet.ts'
+import { startSimulation } from '../simulator/sim.ts'
 
 interface DemoOptions {
   vehicles: number
@@ -67,61 +67,70 @@ async function printStatus(d: DemoFleet, out: (s: string) => void): Promise<void
   out(`  incidents            ${n}\n`)
 }
 
-/** Register `adx demo`. */
+/** What the story run needs. */
+export interface StoryOptions {
+  vehicles: number
+  payloads: number
+  dir: string
+  port: number
+  once: boolean
+  seed?: number
+}
+
+/**
+ * The story `npm start` tells, through the simulator (`adx sim --story`, `adx demo`): the fleet
+ * sends with nothing on file (important data waits, planted secrets are stripped, incidents
+ * rise), then the officer records filings and held exports go; the backend keeps running.
+ */
+export async function runStory(opts: StoryOptions, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<void> {
+  out(`ADX demo: backend (embedded MQTT broker + SQLite), an abroad sink, ${opts.vehicles} vehicles running the real agent\n\n`)
+  const sim = await startSimulation({ vehicles: opts.vehicles, messages: opts.payloads, dir: opts.dir, httpPort: opts.port, filings: 'none', keyRate: 0.1, controlRate: 0.2, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) })
+  const d = sim.fleet
+  try {
+    out(`1. The fleet sends ${opts.payloads} payloads per vehicle to an endpoint abroad, nothing on file\n`)
+    await sim.drive(opts.payloads)
+    await settle(d)
+    const summary1 = await sim.check()
+    out(`  submitted            ${summary1.payloads.submitted} (${summary1.planted.keys} with planted key material, ${summary1.planted.controls} control instructions)\n`)
+    out(`  crossed the border   ${d.sink.ids().size} payloads; planted secrets found there: ${summary1.leaks.length}\n`)
+    for (const [code, n] of heldReasons(d)) out(`  held                 ${n} × ${code}\n`)
+    await printStatus(d, out)
+
+    out('\n2. The officer records an MNR approval (location) and a standard contract; the backend pushes signed policy\n')
+    await sim.recordFilings()
+    // Agents re-inspect held payloads when the signed policy with the filings arrives.
+    for (let i = 0; i < 40 && heldReasons(d).size > 0; i++) await sleep(250)
+    await settle(d)
+    out(`  crossed the border   ${d.sink.ids().size} payloads\n`)
+    for (const [code, n] of heldReasons(d)) out(`  still held           ${n} × ${code}\n`)
+    await printStatus(d, out)
+
+    const base = `http://${d.backend.http.host}:${d.backend.http.port}`
+    out('\nWhere to look:\n')
+    out(`  curl -H 'Authorization: Bearer ${d.token}' ${base}/api/status\n`)
+    out(`  curl -H 'Authorization: Bearer ${d.token}' ${base}/api/incidents\n`)
+    out(`  ${base}/api/openapi.json · ${base}/metrics · data in ${opts.dir}\n`)
+    if (!opts.once) {
+      out('\nThe backend keeps running; press Ctrl-C to stop.\n')
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve())
+        process.once('SIGTERM', () => resolve())
+      })
+    }
+  } finally {
+    await sim.stop()
+  }
+}
+
+/** Register `adx demo` (the story; `npm start` runs it through `adx sim --story`). */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run ADX on the embedded defaults: backend, abroad sink and a small fleet of real agents')
+    .description('run ADX on the embedded defaults: backend, abroad sink and a small fleet of real agents (= adx sim --story)')
     .option('--vehicles <n>', 'vehicles in the demo fleet', count, 8)
     .option('--payloads <n>', 'payloads per vehicle', count, 6)
     .option('--dir <path>', 'working folder (wiped at start)', '.adx/demo')
     .option('--port <n>', 'HTTP API port (0 = any free port)', port, 8080)
     .option('--once', 'stop after the run instead of keeping the backend up', false)
-    .action(async (opts: DemoOptions) => {
-      const out = (s: string) => process.stdout.write(s)
-      out(`ADX demo: backend (embedded MQTT broker + SQLite), an abroad sink, ${opts.vehicles} vehicles running the real agent\n\n`)
-      const d = await startDemoFleet({ dir: opts.dir, vehicles: opts.vehicles, httpPort: opts.port })
-      try {
-        out(`1. The fleet sends ${opts.payloads} payloads per vehicle to an endpoint abroad, nothing on file\n`)
-        const run = await d.drive(opts.payloads)
-        await settle(d)
-        const crossed = d.sink.received
-        const bytes = Buffer.concat(crossed.map((r) => r.body)).toString('latin1')
-        const leaked = run.plantedKeys.filter((k) => forbiddenForms(k).some((f) => bytes.includes(f))).length
-        out(`  submitted            ${run.submitted} (${run.plantedKeys.length} with planted key material, ${run.plantedControls} control instructions)\n`)
-        out(`  crossed the border   ${d.sink.ids().size} payloads; planted secrets found there: ${leaked}\n`)
-        for (const [code, n] of heldReasons(d)) out(`  held                 ${n} × ${code}\n`)
-        await printStatus(d, out)
-
-        out('\n2. The officer records an MNR approval (location) and a standard contract; the backend pushes signed policy\n')
-        const now = Date.now()
-        const year = 365 * 86_400_000
-        for (const [kind, categories] of [['mnr-approval', ['location']], ['standard-contract', ['*']]] as const)
-          await d.api('/api/filings', {
-            method: 'POST',
-            body: { kind, reference: `DEMO-${kind}`, categories, recipients: ['*'], purposes: ['*'], validFromMs: now - 1000, validUntilMs: now + year },
-          })
-        // Agents re-inspect held payloads when the signed policy with the filings arrives.
-        for (let i = 0; i < 40 && [...heldReasons(d).keys()].some((c) => c !== 'ADX_HOLD_LEASE_EXHAUSTED'); i++) await sleep(250)
-        await settle(d)
-        out(`  crossed the border   ${d.sink.ids().size} payloads\n`)
-        for (const [code, n] of heldReasons(d)) out(`  still held           ${n} × ${code}\n`)
-        await printStatus(d, out)
-
-        const base = `http://${d.backend.http.host}:${d.backend.http.port}`
-        out('\nWhere to look:\n')
-        out(`  curl -H 'Authorization: Bearer ${d.token}' ${base}/api/status\n`)
-        out(`  curl -H 'Authorization: Bearer ${d.token}' ${base}/api/incidents\n`)
-        out(`  ${base}/api/openapi.json · ${base}/metrics · data in ${opts.dir}\n`)
-        if (!opts.once) {
-          out('\nThe backend keeps running; press Ctrl-C to stop.\n')
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', () => resolve())
-            process.once('SIGTERM', () => resolve())
-          })
-        }
-      } finally {
-        await d.stop()
-      }
-    })
+    .action((opts: DemoOptions) => runStory(opts))
 }

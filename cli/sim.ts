@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import { runSimulation } from '../simulator/sim.ts'
+import { runStory } from './demo.ts'
 import { progressReporter } from './progress.ts'
 import { formatSimSummary, simPassed } from './sim-report.ts'
 
@@ -20,6 +21,9 @@ interface SimCliOptions {
   controlRate: number
   dir: string
   json: boolean
+  story: boolean
+  port: number
+  once: boolean
 }
 
 const int = (min: number, max: number) => (value: string) => {
@@ -56,7 +60,11 @@ export function registerSimCommand(program: Command): void {
     .option('--control-rate <r>', 'share of payloads with planted control instructions', rate, 0.1)
     .option('--dir <path>', 'working folder (wiped at start)', '.adx/sim')
     .option('--json', 'print the summary as JSON', false)
+    .option('--story', 'the demo story: send with nothing on file, then record filings and watch held exports go; the backend keeps running (npm start)', false)
+    .option('--port <n>', 'HTTP API port with --story (0 = any free port)', int(0, 65_535), 8080)
+    .option('--once', 'with --story: stop after the run instead of keeping the backend up', false)
     .action(async (opts: SimCliOptions) => {
+      if (opts.story) return runStory({ vehicles: opts.vehicles, payloads: opts.messages ?? 6, dir: opts.dir, port: opts.port, once: opts.once, seed: opts.seed })
       const bar = progressReporter()
       const summary = await runSimulation({
         vehicles: opts.vehicles,
