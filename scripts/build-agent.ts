@@ -18,7 +18,10 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { isDeepStrictEqual } from 'node:util'
 import { build } from 'esbuild'
+import { parse as parseYaml } from 'yaml'
+import { precompiledPath, type PrecompiledYaml, yamlTextSha256 } from '../agent/load-inspector.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, 'dist', 'agent')
@@ -73,6 +76,16 @@ const copies: [string, string][] = [
   [join(root, 'deploy/agent.example.yaml'), 'agent.example.yaml'],
 ]
 for (const [from, to] of copies) copyFileSync(from, join(outDir, to))
+// The rule pack and overlay parsed ahead of time (see agent/load-inspector.ts): the agent uses
+// the JSON only while the YAML beside it is byte for byte the one it was made from.
+for (const name of ['cn-2026.yaml', 'vss-overlay.yaml']) {
+  const text = readFileSync(join(outDir, name), 'utf8')
+  const doc: unknown = parseYaml(text)
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(doc)), doc)) throw new Error(`${name}: the parsed document does not survive JSON (precompile would change it)`)
+  const pre: PrecompiledYaml = { sha256: yamlTextSha256(text), doc }
+  writeFileSync(precompiledPath(join(outDir, name)), JSON.stringify(pre))
+  copies.push([name, `${name}.json`])
+}
 const kb = (f: string) => `${Math.round(statSync(f).size / 1024)} KiB`
 console.log(`built ${outFile} (${kb(outFile)}), inputs: ${Object.keys(result.metafile.inputs).length}`)
 for (const [, to] of copies) console.log(`  + ${to} (${kb(join(outDir, to))})`)
