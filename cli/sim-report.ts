@@ -25,6 +25,8 @@ export function formatSimSummary(s: SimSummary): string {
   out += row('incidents at the backend', entries(s.incidents))
   out += '  counts at the backend vs ground truth\n'
   for (const c of s.counts) out += `    ${c.name.padEnd(32)} ${String(c.backend).padStart(9)} ${c.backend === c.truth ? '=' : '≠'} ${c.truth}\n`
+  if (s.faults.backendKills || s.faults.agentKills)
+    out += row('faults (SIGKILL, then restart)', `backend ${s.faults.backendKills}×, agents ${s.faults.agentKills}× (mid-run, while the fleet kept driving)`)
   out += row('audit export', s.audit.verified ? 'signed, every file and chain verifies' : `FAILS: ${s.audit.problems.join(' ')}`)
   out += `\n${simPassed(s) ? 'PASS' : 'FAIL'}: ${simPassed(s) ? 'nothing planted crossed, counts exact, audit export verifies' : 'see the lines above'}\n`
   return out

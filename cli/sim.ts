@@ -22,6 +22,7 @@ interface SimCliOptions {
   dir: string
   json: boolean
   story: boolean
+  faults: boolean
   port: number
   once: boolean
 }
@@ -59,6 +60,7 @@ export function registerSimCommand(program: Command): void {
     .option('--key-rate <r>', 'share of payloads with planted key material', rate, 0.05)
     .option('--control-rate <r>', 'share of payloads with planted control instructions', rate, 0.1)
     .option('--dir <path>', 'working folder (wiped at start)', '.adx/sim')
+    .option('--faults', 'fault run: SIGKILL the backend and two agents a third of the way in, restart them, and still expect exact counts', false)
     .option('--json', 'print the summary as JSON', false)
     .option('--story', 'the demo story: send with nothing on file, then record filings and watch held exports go; the backend keeps running (npm start)', false)
     .option('--port <n>', 'HTTP API port with --story (0 = any free port)', int(0, 65_535), 8080)
@@ -75,6 +77,7 @@ export function registerSimCommand(program: Command): void {
         filings: opts.filings,
         keyRate: opts.keyRate,
         controlRate: opts.controlRate,
+        faults: opts.faults,
         ...(opts.perGateway !== undefined ? { perGateway: opts.perGateway } : {}),
         onProgress: (p) => bar.update(p),
       })

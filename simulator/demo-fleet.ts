@@ -8,16 +8,16 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
-import { resolveAgentConfig } from '../agent/daemon/config.ts'
-import { type RunningAgent, startAgent } from '../agent/daemon/daemon.ts'
-import { parseConfig } from '../backend/config.ts'
-import { type RunningBackend, startBackend } from '../backend/server.ts'
+import { openSqliteStore } from '../backend/store/sqlite.ts'
+import type { NewVehicle } from '../backend/store/types.ts'
 import { generateSecret, hashSecret } from '../backend/vehicles/credentials.ts'
 import { type AbroadSink, sinkCertificate, startAbroadSink } from './abroad-sink.ts'
 import { createFleet, type SimFleet } from './fleet.ts'
 import type { KeyMaterial } from './key-material.ts'
 import { keyPool, simPayload } from './payloads.ts'
 import { seeded } from './random.ts'
+import { type SimAgent, startSimAgent } from './sim-agent.ts'
+import { prepareSimBackend, type SimBackend } from './sim-backend.ts'
 
 export interface DemoFleetOptions {
   dir: string
@@ -34,21 +34,25 @@ export interface DemoFleetOptions {
   vehiclesPerAgent?: number
   /** Agents' heartbeat period (each heartbeat renews the vehicle's policy and lease). Default 30. */
   heartbeatSeconds?: number
+  /** Run the backend as a child process (a fault run SIGKILLs it). */
+  backendProcess?: boolean
+  /** Run the first this-many agents as child processes (a fault run SIGKILLs them). */
+  childAgents?: number
 }
 
 /** Where a simulated vehicle's payloads go: its agent, and the vehicle id to name on a gateway. */
 export interface SimVehicleSlot {
   vehicleId: string
-  agent: RunningAgent
+  agent: SimAgent
   /** Set when the agent is a gateway (submissions name the vehicle). */
   viaGateway: boolean
 }
 
 export interface DemoFleet {
   fleet: SimFleet
-  backend: RunningBackend
+  backend: SimBackend
   sink: AbroadSink
-  agents: RunningAgent[]
+  agents: SimAgent[]
   /** Per fleet vehicle (same order as fleet.vehicles): its id and agent. */
   slots: SimVehicleSlot[]
   /** Bearer token of the demo officer account. */
@@ -68,62 +72,64 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
   mkdirSync(opts.dir, { recursive: true })
   const log = opts.log ?? pino({ level: 'silent' })
   const token = randomBytes(18).toString('base64url')
-  const backend = await startBackend(
-    parseConfig(
-      {
-        dataDir: join(opts.dir, 'backend'),
-        http: { port: opts.httpPort ?? 0 },
-        broker: { mode: 'embedded', port: opts.brokerPort ?? 0 },
-        api: { accounts: [{ id: 'demo-officer', role: 'officer', token }] },
-        // Leases: a simulated vehicle names a few persons; 50 / 5 per vehicle keeps a fleet of a
-        // thousand inside the 10,000 sensitive-person headroom (the default 100 / 10 suits real vehicles).
-        policy: { reevaluateIntervalMs: 1000, lease: { persons: 50, sensitivePersons: 5 } },
-        log: { level: 'silent' },
-      },
-      opts.dir,
-    ),
-    { logger: log },
-  )
-  const sink = await startAbroadSink(sinkCertificate(opts.dir))
+  const backend = await prepareSimBackend({
+    dir: opts.dir,
+    token,
+    ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
+    process: opts.backendProcess ?? false,
+    log,
+    // Leases: a simulated vehicle names a few persons; 50 / 5 per vehicle keeps a fleet of a
+    // thousand inside the 10,000 sensitive-person headroom (the default 100 / 10 suits real vehicles).
+    lease: { persons: 50, sensitivePersons: 5 },
+  })
   const fleet = createFleet({ vehicles: opts.vehicles, seed: opts.seed ?? 1 })
-  const pseudonymKey = randomBytes(32).toString('hex')
-  const agents: RunningAgent[] = []
-  const slots: SimVehicleSlot[] = []
   const cheap = { N: 1024, r: 8, p: 1 }
   const per = Math.max(1, opts.vehiclesPerAgent ?? 1)
   // The backend knows vehicles by an opaque id, never the VIN.
   const ids = fleet.vehicles.map((v) => `veh-${String(v.index).padStart(6, '0')}`)
-  const agentConfig = (id: string, secret: string, gateway?: string[]) =>
-    resolveAgentConfig({
-      vehicle: { id },
-      ...(gateway ? { gateway: { vehicles: gateway } } : {}),
-      backend: { url: `mqtt://127.0.0.1:${backend.broker!.port}`, password: secret, policyPublicKey: backend.signer.publicKeyPem, batchSize: 50 },
-      pseudonymKey,
-      dataDir: join(opts.dir, 'agents', id),
-      ingress: { http: { port: 0 } },
-      destinations: [{ name: 'oem-eu', region: 'abroad', recipient: 'CN=abroad-sink.adx.test', transport: 'https', url: sink.url, pinSha256: sink.fingerprint }],
-      heartbeatSeconds: opts.heartbeatSeconds ?? 30,
-      log: { level: 'silent' },
-    })
+  // Provision every vehicle and gateway before the backend starts (one transaction).
+  const plan: { id: string; secret: string; members?: string[] }[] = []
+  const rows: NewVehicle[] = []
   for (let g = 0; g < ids.length; g += per) {
     const members = ids.slice(g, g + per)
     const secret = generateSecret()
     if (per === 1) {
-      await backend.store.addVehicle({ vehicleId: members[0]!, label: 'demo', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
-      const agent = await startAgent(agentConfig(members[0]!, secret), { log })
-      agents.push(agent)
-      slots.push({ vehicleId: members[0]!, agent, viaGateway: false })
+      rows.push({ vehicleId: members[0]!, label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
+      plan.push({ id: members[0]!, secret })
       continue
     }
     const gatewayId = `gw-${String(g / per).padStart(4, '0')}`
     // Vehicles behind a gateway never connect themselves: they get no usable secret.
-    await backend.store.addVehicles([
-      { vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() },
-      ...members.map((m) => ({ vehicleId: m, label: 'sim', secretHash: NO_SECRET, createdMs: Date.now(), gatewayId })),
-    ])
-    const agent = await startAgent(agentConfig(gatewayId, secret, members), { log })
+    rows.push({ vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
+    for (const m of members) rows.push({ vehicleId: m, label: 'sim', secretHash: NO_SECRET, createdMs: Date.now(), gatewayId })
+    plan.push({ id: gatewayId, secret, members })
+  }
+  const store = await openSqliteStore(backend.storePath)
+  try {
+    await store.addVehicles(rows)
+  } finally {
+    await store.close()
+  }
+  await backend.start()
+  const sink = await startAbroadSink(sinkCertificate(opts.dir))
+  const pseudonymKey = randomBytes(32).toString('hex')
+  const agentConfig = (id: string, secret: string, gateway?: string[]) => ({
+    vehicle: { id },
+    ...(gateway ? { gateway: { vehicles: gateway } } : {}),
+    backend: { url: `mqtt://127.0.0.1:${backend.broker.port}`, password: secret, policyPublicKey: backend.signer.publicKeyPem, batchSize: 50 },
+    pseudonymKey,
+    dataDir: join(opts.dir, 'agents', id),
+    ingress: { http: { port: 0 } },
+    destinations: [{ name: 'oem-eu', region: 'abroad', recipient: 'CN=abroad-sink.adx.test', transport: 'https', url: sink.url, pinSha256: sink.fingerprint }],
+    heartbeatSeconds: opts.heartbeatSeconds ?? 30,
+    log: { level: 'silent' },
+  })
+  const agents: SimAgent[] = []
+  const slots: SimVehicleSlot[] = []
+  for (const [i, a] of plan.entries()) {
+    const agent = await startSimAgent(a.id, agentConfig(a.id, a.secret, a.members), { dir: opts.dir, log, child: i < (opts.childAgents ?? 0) })
     agents.push(agent)
-    for (const m of members) slots.push({ vehicleId: m, agent, viaGateway: true })
+    for (const m of a.members ?? [a.id]) slots.push({ vehicleId: m, agent, viaGateway: a.members !== undefined })
   }
   const base = `http://${backend.http.host}:${backend.http.port}`
   const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
@@ -157,7 +163,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
             plantedControls += p.plantedControls
             for (const d of p.driverIds) driverIds.add(d)
             const slot = slots[i]!
-            await slot.agent.submit(p.payload, slot.viaGateway ? { vehicle: slot.vehicleId } : undefined)
+            await slot.agent.submit(p.payload, slot.viaGateway ? slot.vehicleId : undefined)
             submitted++
           }),
         )

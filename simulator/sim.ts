@@ -31,6 +31,12 @@ export interface SimOptions {
   /** Give up waiting for the fleet to drain after this long. Default 120 s. */
   settleTimeoutMs?: number
   httpPort?: number
+  /**
+   * A fault run: the backend and two agents run as child processes; a third of the way in they
+   * are SIGKILLed while the fleet keeps driving, then started again (the agents in this process,
+   * on their files). The end state must still be exact.
+   */
+  faults?: boolean
   onProgress?: (p: SimProgress) => void
 }
 
@@ -69,6 +75,8 @@ export interface SimSummary {
   /** Planted items found at the sink (raw, base64 or hex): must be 0. */
   leaks: string[]
   audit: { verified: boolean; problems: string[] }
+  /** What a fault run killed (SIGKILL) and restarted. */
+  faults: { backendKills: number; agentKills: number }
   seconds: number
 }
 
@@ -137,6 +145,8 @@ export interface Simulation {
   recordFilings(): Promise<void>
   /** Wait until nothing but held payloads is left (payloads held for a lease wait a little for the next one). */
   drain(timeoutMs?: number): Promise<void>
+  /** SIGKILL the backend and the agents that run as child processes; start them again after `downMs` (returns at once). */
+  crash(downMs: number): Promise<void>
   /** Check the outcome against the ground truth. */
   check(): Promise<SimSummary>
   stop(): Promise<void>
@@ -162,8 +172,10 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
     vehiclesPerAgent: perGateway,
     heartbeatSeconds: 2,
     ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
+    ...(opts.faults ? { backendProcess: true, childAgents: 2 } : {}),
   })
   const fleet = d
+  const faults = { backendKills: 0, agentKills: 0 }
   const pool = keyPool()
   const r = seeded((opts.seed ?? 1) + 1)
   const mix = { keyRate: opts.keyRate ?? 0.05, controlRate: opts.controlRate ?? 0.1 }
@@ -181,7 +193,7 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
           planted.push(...p.plantedKeys)
           plantedControls += p.plantedControls
           const slot = fleet.slots[v.index]!
-          await slot.agent.submit(p.payload, slot.viaGateway ? { vehicle: slot.vehicleId } : undefined)
+          await slot.agent.submit(p.payload, slot.viaGateway ? slot.vehicleId : undefined)
           sent.set(`${slot.vehicleId}|${String(p.payload.id)}`, { vehicle: v.index, subjects: p.subjects })
           submitted++
         }),
@@ -213,9 +225,24 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
       progress('draining')
       await drain(fleet, timeoutMs, () => progress('draining'))
     },
+    async crash(downMs) {
+      const victims = fleet.agents.filter((a) => !a.inProcess)
+      await fleet.backend.kill()
+      faults.backendKills++
+      for (const a of victims) await a.kill()
+      faults.agentKills += victims.length
+      return new Promise<void>((resolve, reject) =>
+        setTimeout(() => {
+          ;(async () => {
+            await fleet.backend.start()
+            for (const a of victims) await a.restart()
+          })().then(resolve, reject)
+        }, downMs),
+      )
+    },
     async check() {
       progress('checking')
-      return check(fleet, { opts, sent, planted, plantedControls, submitted, perGateway, t0 })
+      return check(fleet, { opts, sent, planted, plantedControls, submitted, perGateway, t0, faults })
     },
     stop: () => fleet.stop(),
   }
@@ -230,7 +257,15 @@ export async function runSimulation(opts: SimOptions & { durationMs?: number }):
   try {
     if ((opts.filings ?? 'all') === 'all') await sim.recordFilings()
     if (opts.durationMs !== undefined) await sim.driveFor(opts.durationMs)
-    else await sim.drive(opts.messages)
+    else if (opts.faults) {
+      // a third of the way in: kill while the fleet keeps driving, restart 3 s later
+      const first = Math.max(1, Math.floor(opts.messages / 3))
+      await sim.drive(first)
+      const back = sim.crash(3_000)
+      await sim.drive(Math.min(1, opts.messages - first))
+      await back
+      await sim.drive(Math.max(0, opts.messages - first - 1))
+    } else await sim.drive(opts.messages)
     await sim.drain()
     return await sim.check()
   } finally {
@@ -246,6 +281,7 @@ interface CheckInput {
   submitted: number
   perGateway: number
   t0: number
+  faults: { backendKills: number; agentKills: number }
 }
 
 async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
@@ -312,6 +348,7 @@ async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
     counts,
     leaks,
     audit: { verified: verdict.ok && files.size > 0, problems: verdict.ok ? [] : JSON.stringify(verdict).slice(0, 500).split('\n') },
+    faults: c.faults,
     seconds: (performance.now() - c.t0) / 1000,
   }
 }

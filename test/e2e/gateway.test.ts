@@ -77,6 +77,6 @@ describe('gateways: many vehicles over one connection', () => {
     const gw = d.agents[0]!
     const payload = { id: 'x-1', vehicleId: 'LSVAU2180N2183294', destination: 'oem-eu', createdMs: Date.now(), telemetry: { samples: [] } }
     await expect(gw.submit(payload)).rejects.toMatchObject({ code: 'ADX_ERR_AGENT_PAYLOAD_INVALID' })
-    await expect(gw.submit(payload, { vehicle: d.slots[5]!.vehicleId })).rejects.toThrow(/name one of the 3 vehicles/)
+    await expect(gw.submit(payload, d.slots[5]!.vehicleId)).rejects.toThrow(/name one of the 3 vehicles/)
   })
 })

@@ -4,6 +4,7 @@
  * durable in the outbox. Errors are JSON `{ error: { code, message } }`:
  * 400 ADX_ERR_AGENT_PAYLOAD_INVALID, 404 ADX_ERR_AGENT_NOT_FOUND, 413 ADX_ERR_AGENT_PAYLOAD_TOO_LARGE,
  * 415 ADX_ERR_AGENT_MEDIA_TYPE, 503 ADX_ERR_AGENT_STOPPING, 507 ADX_ERR_OUTBOX_FULL.
+ * On a gateway, the `x-adx-vehicle` header names which of its vehicles the payload belongs to.
  *
  * Plain node:http, one route: a web framework's Request/Response adapter cost about 50 µs per
  * payload here (bench:agent), a quarter of the durable enqueue itself.
@@ -89,7 +90,8 @@ export function ingressHandler(acceptor: IngressAcceptor, opts: { maxBodyBytes: 
     req.on('end', () => {
       if (tooLarge) return
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-      acceptor.accept(body, ct).then(
+      const vehicle = req.headers['x-adx-vehicle']
+      acceptor.accept(body, ct, typeof vehicle === 'string' ? vehicle : undefined).then(
         (r) => send(res, 202, r),
         (e: unknown) => {
           const { status, body: b } = ingressError(e)
