@@ -112,3 +112,21 @@ describe('export-log lines', () => {
     )
   })
 })
+
+describe('manifest.sig', () => {
+  it('a changed unused bit of the last base64 character is a changed file', async () => {
+    const { verifyAuditExport } = await import('./verify.ts')
+    const { signBytes, generateSigningKey, keyIdFromPem } = await import('../../shared/signature.ts')
+    const k = generateSigningKey()
+    const manifest = Buffer.from(`${JSON.stringify({ format: 'adx-audit-export/1', range: {}, files: {}, chains: {}, signer: { algorithm: 'Ed25519', keyId: keyIdFromPem(k.publicKeyPem), publicKeyPem: k.publicKeyPem } })}\n`)
+    const b64 = Buffer.from(signBytes(k.privateKeyPem, manifest)).toString('base64')
+    const last = b64[85]!
+    const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+    const twin = A[(A.indexOf(last) & ~3) | ((A.indexOf(last) + 1) & 3)]!
+    const altered = `${b64.slice(0, 85)}${twin}==`
+    expect(Buffer.from(altered, 'base64')).toEqual(Buffer.from(b64, 'base64'))
+    const v = (sig: string) => verifyAuditExport(new Map([['manifest.json', manifest], ['manifest.sig', Buffer.from(`${sig}\n`)]])).problems.map((p) => p.file)
+    expect(v(b64)).not.toContain('manifest.sig')
+    expect(v(altered)).toContain('manifest.sig')
+  })
+})

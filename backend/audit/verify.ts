@@ -275,7 +275,10 @@ export function verifyAuditSources(files: ReadonlyMap<string, AuditSource>, opts
   if (sigText === undefined) fail('manifest.sig', 'missing')
   else {
     const b64 = sigText.endsWith('\n') ? sigText.slice(0, -1) : sigText
-    const sig = /^[A-Za-z0-9+/]{86}==$/.test(b64) ? Buffer.from(b64, 'base64') : undefined
+    // Canonical base64 only: the last character's unused bits could otherwise change (a changed
+    // byte of manifest.sig) and still decode to the same signature.
+    const decoded = /^[A-Za-z0-9+/]{86}==$/.test(b64) ? Buffer.from(b64, 'base64') : undefined
+    const sig = decoded && decoded.length === 64 && decoded.toString('base64') === b64 ? decoded : undefined
     if (!sig) fail('manifest.sig', 'not a base64 Ed25519 signature')
     else if (keyId && !verifyBytes(m.signer.publicKeyPem, manifestBytes, sig)) {
       // The signature cannot say which of the two changed: name both.
