@@ -139,9 +139,9 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
         log: log.child({ component: 'broker' }),
         onSecurityEvent,
         onVehicleReady: (id, principal) => {
-          // A gateway gets no lease of its own: each of its vehicles gets its policy and lease.
+          // A gateway gets no lease of its own: each of its vehicles gets its policy and lease (one batch).
           const ids = principal.kind === 'gateway' ? [...principal.vehicles] : [id]
-          for (const v of ids) policy?.vehiclePolicy(v, { republish: true }).catch((err: unknown) => log.error({ err, vehicleId: v }, 'vehicle policy not issued'))
+          policy?.vehiclePolicies(ids, { republish: true }).catch((err: unknown) => log.error({ err, vehicleId: id }, 'vehicle policies not issued'))
         },
       })
       bus = embedded.bus
@@ -187,7 +187,16 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       evaluating = true
       svc
         .evaluate()
-        .then(updateGauges, (err: unknown) => log.error({ err }, 'evaluation failed'))
+        .then((ev) => {
+          updateGauges(ev)
+          // A new fleet policy (a filing recorded or expired, a hold started): every connected
+          // vehicle gets its own policy again now, with a lease sized under the new limits,
+          // instead of at its next heartbeat.
+          if (ev.issued && embedded) {
+            const ids = embedded.connectedPrincipals().flatMap((p) => (p.kind === 'gateway' ? [...p.vehicles] : [p.id]))
+            if (ids.length) svc.vehiclePolicies(ids).catch((err: unknown) => log.error({ err }, 'vehicle policies not re-issued'))
+          }
+        }, (err: unknown) => log.error({ err }, 'evaluation failed'))
         .finally(() => {
           evaluating = false
           if (again) {
@@ -197,6 +206,9 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
         })
     }
 
+    const beating = new Set<string>()
+    let beatTimer: NodeJS.Timeout | undefined
+    cleanups.push(async () => clearTimeout(beatTimer))
     const ingest = new IngestService({
       bus,
       store,
@@ -212,7 +224,14 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       },
       onHeartbeat: (id, hb) => {
         heldByVehicle.set(id, hb.heldPayloads)
-        svc.vehiclePolicy(id).catch((err: unknown) => log.error({ err, vehicleId: id }, 'vehicle policy not issued'))
+        // Heartbeats come in waves (a gateway beats for all its vehicles): one batch per wave.
+        beating.add(id)
+        beatTimer ??= setTimeout(() => {
+          beatTimer = undefined
+          const ids = [...beating]
+          beating.clear()
+          svc.vehiclePolicies(ids).catch((err: unknown) => log.error({ err, vehicles: ids.length }, 'vehicle policies not issued'))
+        }, 50)
       },
       clock,
     })

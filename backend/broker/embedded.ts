@@ -35,6 +35,8 @@ export interface EmbeddedBroker {
   port: number
   /** Ids of the vehicles connected now. */
   connectedVehicles(): string[]
+  /** Who is connected now: vehicles, and gateways with their enrolled vehicles. */
+  connectedPrincipals(): Principal[]
   /** Disconnects a vehicle (e.g. after revocation). */
   disconnect(vehicleId: string): void
   close(): Promise<void>
@@ -187,6 +189,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     host: opts.host,
     port,
     connectedVehicles: () => [...byVehicle.keys()],
+    connectedPrincipals: () => [...byVehicle.values()].map((c) => principals.get(c)).filter((p): p is Principal => p !== undefined),
     disconnect(vehicleId) {
       byVehicle.get(vehicleId)?.close()
     },

@@ -152,6 +152,39 @@ describe('PolicyService', () => {
     expect(leases).toEqual([100, 49, 0])
   })
 
+  it('a batch of vehicles gets the same leases as one vehicle at a time, in one go', async () => {
+    const svc = service()
+    await setPersons(99_850)
+    await svc.evaluate()
+    const rows = await svc.vehiclePolicies(['a', 'b', 'c', 'a'])
+    expect(rows.map((r) => r.vehicleId)).toEqual(['a', 'b', 'c'])
+    const leases = []
+    for (const v of ['a', 'b', 'c']) leases.push((await store.outstandingLeases(now, v))[0]!.newPersons)
+    expect(leases).toEqual([100, 49, 0])
+    expect(new Set(rows.map((r) => r.version)).size).toBe(3)
+    expect(published.filter((p) => p.topic.endsWith('/policy') && p.topic.includes('/vehicles/'))).toHaveLength(3)
+    // unchanged: nothing new stored or published; with republish, the last ones again
+    const count = published.length
+    expect((await svc.vehiclePolicies(['a', 'b', 'c'])).map((r) => r.version)).toEqual(rows.map((r) => r.version))
+    expect(published).toHaveLength(count)
+    await svc.vehiclePolicies(['a', 'b', 'c'], { republish: true })
+    expect(published).toHaveLength(count + 3)
+  })
+
+  it('a vehicle whose lease predates the latest filing gets a fresh one', async () => {
+    const svc = service()
+    await svc.vehiclePolicy('veh-1')
+    expect((await store.outstandingLeases(now, 'veh-1'))[0]!.newSensitivePersons).toBe(0)
+    now = NOW + 1000
+    await store.addFiling({ filingId: 'sc', kind: FilingKind.STANDARD_CONTRACT, reference: 'SC', categories: ['*'], recipients: ['*'], purposes: ['*'], validFromMs: NOW, validUntilMs: NOW + 1e10, exemption: 0, createdMs: now })
+    await svc.evaluate()
+    now = NOW + 2000
+    await svc.vehiclePolicy('veh-1')
+    const leases = (await store.outstandingLeases(now, 'veh-1')).sort((a, b) => b.issuedMs - a.issuedMs)
+    expect(leases).toHaveLength(2)
+    expect(leases[0]!.newSensitivePersons).toBe(10)
+  })
+
   it('a CIIO holds every PI category without a security assessment', async () => {
     const ev = await service(true).evaluate()
     expect(ev.holds.map((h) => h.category)).toEqual(PI)

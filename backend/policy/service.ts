@@ -128,9 +128,18 @@ export class PolicyService {
    * `republish` (a vehicle connecting to a broker that may have lost its retained messages).
    */
   vehiclePolicy(vehicleId: string, opts: { republish?: boolean } = {}): Promise<PolicyRow> {
+    return this.vehiclePolicies([vehicleId], opts).then((rows) => rows[0]!)
+  }
+
+  /**
+   * Policies of many vehicles at once (a gateway's vehicles when it connects, every connected
+   * vehicle after the fleet policy changed): leases issued in one transaction, policies stored
+   * in another, then published. Same result as one vehiclePolicy call per vehicle.
+   */
+  vehiclePolicies(vehicleIds: readonly string[], opts: { republish?: boolean } = {}): Promise<PolicyRow[]> {
     return this.serial.run(async () => {
       const ev = this.lastEvaluation ?? (await this.evaluateNow())
-      return this.vehiclePolicyNow(vehicleId, ev, opts.republish ?? false)
+      return this.vehiclePoliciesNow(vehicleIds, ev, opts.republish ?? false)
     })
   }
 
@@ -216,25 +225,34 @@ export class PolicyService {
     return raiseIncident(this.deps.store, this.deps.log, i, this.recent)
   }
 
-  private async vehiclePolicyNow(vehicleId: string, ev: Evaluation, republish: boolean): Promise<PolicyRow> {
+  private async vehiclePoliciesNow(vehicleIds: readonly string[], ev: Evaluation, republish: boolean): Promise<PolicyRow[]> {
     const { store, pack, plan, ciio, options } = this.deps
     const nowMs = this.clock()
     const year = countingYear(nowMs, pack.counting.utcOffsetMinutes)
+    const ids = [...new Set(vehicleIds)]
     // A lease sized before the latest filing was recorded may be needlessly small (a limit the
     // filing lifts bound it): such a vehicle gets a fresh lease; the old one stays outstanding
     // (counted against the headroom) until it expires, so the sum of leases stays safe.
     const filingsChangedMs = ev.filings.reduce((m, f) => Math.max(m, f.createdMs), 0)
-    const current = (await store.outstandingLeases(nowMs, vehicleId))
-      .filter((l) => l.year === year && l.expiresMs > nowMs + options.lease.renewBeforeMs && l.issuedMs >= filingsChangedMs)
-      .sort((a, b) => b.issuedMs - a.issuedMs)[0]
-    let lease: LeaseRow | undefined = current
+    const usable = (l: LeaseRow) => l.year === year && l.expiresMs > nowMs + options.lease.renewBeforeMs && l.issuedMs >= filingsChangedMs
+    const current = new Map<string, LeaseRow>()
+    const outstanding = ids.length <= 16 ? (await Promise.all(ids.map((id) => store.outstandingLeases(nowMs, id)))).flat() : await store.outstandingLeases(nowMs)
+    const wanted = new Set(ids)
+    for (const l of outstanding) {
+      if (!wanted.has(l.vehicleId) || !usable(l)) continue
+      const c = current.get(l.vehicleId)
+      if (!c || l.issuedMs > c.issuedMs) current.set(l.vehicleId, l)
+    }
     let binds = ev.bindings
-    if (!lease) {
+    const need = ids.filter((id) => !current.has(id))
+    if (need.length) {
       const filings = ev.filings
       const weights = leaseWeights(pack)
-      const grant = await store.issueLease({ vehicleId, year, nowMs, slotCounter: SLOT_COUNTER, weights }, (snapshot) => {
-        const counts = countsFromTotals(plan, snapshot.totals)
-        binds = bindings(requiredMeasure({ counts, ciio, filings, pack, nowMs }), filings)
+      let fresh: Map<string, Binding> | undefined
+      const grants = await store.issueLeases({ vehicleIds: need, year, nowMs, slotCounter: SLOT_COUNTER, weights }, (vehicleId, snapshot) => {
+        // the counts are the same for the whole batch: the measure is worked out once
+        fresh ??= bindings(requiredMeasure({ counts: countsFromTotals(plan, snapshot.totals), ciio, filings, pack, nowMs }), filings)
+        binds = fresh
         return decideLease({
           vehicleId,
           leaseId: `lease-${randomUUID()}`,
@@ -242,49 +260,60 @@ export class PolicyService {
           nowMs,
           yearEndMs: yearWindow(year, pack.counting.utcOffsetMinutes).endMs,
           snapshot,
-          bindings: binds,
+          bindings: fresh,
           weights,
           options: options.lease,
         })
       })
-      lease = grant?.lease
+      need.forEach((id, i) => {
+        const g = grants[i]
+        if (g) current.set(id, g.lease)
+      })
     }
-    const counted = await store.memberCategories(year, SLOT_COUNTER, vehicleId)
-    const needs = slotNeeds(binds, counted)
-    const granted = new Set(lease?.vehicleCategories ?? [])
-    const ownHolds = needs.filter((c) => !granted.has(c))
-    const held = [...new Set([...ev.holds.map((h) => h.category), ...ownHolds])].sort()
-    const policy: FleetPolicy = {
-      version: 0,
-      issuedMs: nowMs,
-      vehiclePseudonym: vehicleId,
-      heldCategories: held,
-      filings: ev.filings.filter((f) => f.validUntilMs > nowMs).map(toWireFiling),
-      lease: lease
-        ? {
-            leaseId: lease.leaseId,
-            newPersons: lease.newPersons,
-            newSensitivePersons: lease.newSensitivePersons,
-            newVehicleAllowed: ownHolds.length === 0,
-            expiresMs: lease.expiresMs,
-          }
-        : null,
-      ciio,
-      rulePackVersion: pack.version,
+    const rows: PolicyRow[] = new Array(ids.length)
+    const toSave: { index: number; vehicleId: string; policy: FleetPolicy; held: string[] }[] = []
+    const unchanged: PolicyRow[] = []
+    for (const [index, vehicleId] of ids.entries()) {
+      const lease = current.get(vehicleId)
+      const counted = await store.memberCategories(year, SLOT_COUNTER, vehicleId)
+      const needs = slotNeeds(binds, counted)
+      const granted = new Set(lease?.vehicleCategories ?? [])
+      const ownHolds = needs.filter((c) => !granted.has(c))
+      const held = [...new Set([...ev.holds.map((h) => h.category), ...ownHolds])].sort()
+      const policy: FleetPolicy = {
+        version: 0,
+        issuedMs: nowMs,
+        vehiclePseudonym: vehicleId,
+        heldCategories: held,
+        filings: ev.filings.filter((f) => f.validUntilMs > nowMs).map(toWireFiling),
+        lease: lease
+          ? {
+              leaseId: lease.leaseId,
+              newPersons: lease.newPersons,
+              newSensitivePersons: lease.newSensitivePersons,
+              newVehicleAllowed: ownHolds.length === 0,
+              expiresMs: lease.expiresMs,
+            }
+          : null,
+        ciio,
+        rulePackVersion: pack.version,
+      }
+      const previous = await store.latestPolicy(vehicleId)
+      const prevPolicy = decodePolicy(previous)
+      if (previous && prevPolicy && fingerprint(prevPolicy) === fingerprint(policy)) {
+        rows[index] = previous
+        if (republish) unchanged.push(previous)
+        continue
+      }
+      toSave.push({ index, vehicleId, policy, held })
     }
-    const previous = await store.latestPolicy(vehicleId)
-    const prevPolicy = decodePolicy(previous)
-    if (previous && prevPolicy && fingerprint(prevPolicy) === fingerprint(policy)) {
-      if (republish) await this.deps.publish(vehicleTopic(vehicleId, 'policy'), previous.signed, { retain: true, qos: 1 })
-      return previous
-    }
-    const row = await store.savePolicy((version) => ({
-      vehicleId,
-      issuedMs: nowMs,
-      heldCategories: held,
-      signed: signPolicy(this.deps.signer, { ...policy, version }),
-    }))
-    await this.deps.publish(vehicleTopic(vehicleId, 'policy'), row.signed, { retain: true, qos: 1 })
-    return row
+    const saved = await store.savePolicies(
+      toSave.map((t) => (version: number) => ({ vehicleId: t.vehicleId, issuedMs: nowMs, heldCategories: t.held, signed: signPolicy(this.deps.signer, { ...t.policy, version }) })),
+    )
+    saved.forEach((row, i) => {
+      rows[toSave[i]!.index] = row
+    })
+    for (const row of [...unchanged, ...saved]) await this.deps.publish(vehicleTopic(row.vehicleId, 'policy'), row.signed, { retain: true, qos: 1 })
+    return rows
   }
 }

@@ -626,6 +626,93 @@ export class SqliteStore implements Store {
     )
   }
 
+  async issueLeases(
+    req: { vehicleIds: readonly string[]; year: number; nowMs: number; slotCounter: string; weights: Record<string, LeaseWeight> },
+    decide: (vehicleId: string, snapshot: LeaseSnapshot) => LeaseGrant | null,
+  ): Promise<(LeaseGrant | null)[]> {
+    const { year, nowMs, slotCounter, weights } = req
+    if (req.vehicleIds.length === 0) return []
+    return this.retry(() =>
+      this.transaction(() => {
+        // One snapshot for the batch, moved forward by each grant: the same decisions as one
+        // transaction per vehicle, without re-adding every outstanding lease for each of them.
+        const remaining: Record<string, number> = {}
+        const rem = this.stmt(
+          `SELECT coalesce(sum(max(0, ?1 * l.new_persons + ?2 * l.new_sensitive_persons - coalesce(u.used, 0))), 0) AS r
+           FROM leases l LEFT JOIN lease_use u ON u.lease_id = l.lease_id AND u.counter = ?3
+           WHERE l.year = ?4 AND l.outstanding_until_ms > ?5`,
+        )
+        for (const [counter, w] of Object.entries(weights)) remaining[counter] = num(rem.get([w.persons, w.sensitive, counter, year, nowMs])?.r)
+        const slotsByCategory: Record<string, number> = {}
+        const ownSlots = new Map<string, Set<string>>()
+        for (const r of this.stmt('SELECT category, member FROM slots WHERE year = ? AND counter = ? AND until_ms > ?').iterate([year, slotCounter, nowMs])) {
+          const c = str(r.category)
+          slotsByCategory[c] = (slotsByCategory[c] ?? 0) + 1
+          const m = str(r.member)
+          let own = ownSlots.get(m)
+          if (!own) ownSlots.set(m, (own = new Set()))
+          own.add(c)
+        }
+        const totals = this.stmt('SELECT counter, category, value FROM totals WHERE year = ?')
+          .all([year])
+          .map((r) => ({ counter: str(r.counter), category: str(r.category), value: num(r.value) }))
+        const insertLease = this.stmt(
+          `INSERT INTO leases (lease_id, vehicle_id, year, new_persons, new_sensitive_persons, vehicle_categories, issued_ms, expires_ms, outstanding_until_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        const slot = this.stmt(
+          `INSERT INTO slots (year, counter, category, member, until_ms) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (year, counter, category, member) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)`,
+        )
+        const out: (LeaseGrant | null)[] = []
+        for (const vehicleId of req.vehicleIds) {
+          const own = ownSlots.get(vehicleId)
+          const otherSlots: Record<string, number> = {}
+          for (const [c, n] of Object.entries(slotsByCategory)) otherSlots[c] = n - (own?.has(c) ? 1 : 0)
+          const grant = decide(vehicleId, {
+            totals,
+            remaining: { ...remaining },
+            vehicleLeases: this.outstandingSync(nowMs, vehicleId),
+            vehicleCategories: this.memberCategoriesSync(year, slotCounter, vehicleId),
+            otherSlots,
+          })
+          out.push(grant)
+          if (!grant) continue
+          const l = grant.lease
+          insertLease.run([l.leaseId, l.vehicleId, l.year, l.newPersons, l.newSensitivePersons, JSON.stringify(l.vehicleCategories), l.issuedMs, l.expiresMs, l.outstandingUntilMs])
+          if (l.outstandingUntilMs > nowMs)
+            for (const [counter, w] of Object.entries(weights)) remaining[counter] = (remaining[counter] ?? 0) + Math.max(0, w.persons * l.newPersons + w.sensitive * l.newSensitivePersons)
+          for (const c of grant.slotCategories) {
+            slot.run([l.year, slotCounter, c, l.vehicleId, l.outstandingUntilMs])
+            let mine = ownSlots.get(l.vehicleId)
+            if (!mine) ownSlots.set(l.vehicleId, (mine = new Set()))
+            if (!mine.has(c)) {
+              mine.add(c)
+              slotsByCategory[c] = (slotsByCategory[c] ?? 0) + 1
+            }
+          }
+        }
+        return out
+      }),
+    )
+  }
+
+  async savePolicies(builds: readonly ((version: number) => Omit<PolicyRow, 'version'>)[]): Promise<PolicyRow[]> {
+    if (builds.length === 0) return []
+    return this.retry(() =>
+      this.transaction(() => {
+        let version = num(this.stmt('SELECT coalesce(max(version), 0) AS v FROM policies').get()?.v)
+        const insert = this.stmt('INSERT INTO policies (version, vehicle_id, issued_ms, held_categories, signed) VALUES (?, ?, ?, ?, ?)')
+        return builds.map((build) => {
+          version++
+          const row = { ...build(version), version }
+          insert.run([row.version, row.vehicleId, row.issuedMs, JSON.stringify(row.heldCategories), row.signed])
+          return row
+        })
+      }),
+    )
+  }
+
   async outstandingLeases(nowMs: number, vehicleId?: string): Promise<LeaseRow[]> {
     return this.retry(() => this.outstandingSync(nowMs, vehicleId))
   }

@@ -282,6 +282,16 @@ export interface Store {
     decide: (snapshot: LeaseSnapshot) => LeaseGrant | null,
   ): Promise<LeaseGrant | null>
   /** Leases still outstanding at nowMs (all vehicles, or one). */
+  /**
+   * Issues leases to many vehicles in one transaction: `decide` sees, for each vehicle in turn,
+   * the snapshot as the previous grants of the batch left it (as if issued one by one).
+   */
+  issueLeases(
+    req: { vehicleIds: readonly string[]; year: number; nowMs: number; slotCounter: string; weights: Record<string, LeaseWeight> },
+    decide: (vehicleId: string, snapshot: LeaseSnapshot) => LeaseGrant | null,
+  ): Promise<(LeaseGrant | null)[]>
+  /** Stores many policies in one transaction, with consecutive versions. */
+  savePolicies(builds: readonly ((version: number) => Omit<PolicyRow, 'version'>)[]): Promise<PolicyRow[]>
   outstandingLeases(nowMs: number, vehicleId?: string): Promise<LeaseRow[]>
 
   close(): Promise<void>
