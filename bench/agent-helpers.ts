@@ -106,12 +106,16 @@ export async function waitAccepting(port: number, timeoutMs = 20_000, everyMs = 
   }
 }
 
-/** VmRSS / VmHWM of a process in MiB, from /proc/<pid>/status (undefined once it is gone). */
-export function procMem(pid: number): { rssMiB: number; hwmMiB: number } | undefined {
+/**
+ * VmRSS / VmHWM of a process in MiB, from /proc/<pid>/status (undefined once it is gone), and
+ * VmRSS split into anonymous memory (heaps, WebAssembly memory) and file-backed pages (mostly
+ * the node executable's code and read-only data that the process has touched).
+ */
+export function procMem(pid: number): { rssMiB: number; hwmMiB: number; anonMiB: number; fileMiB: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? Number.NaN)
-    return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 }
+    return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024, anonMiB: kb('RssAnon') / 1024, fileMiB: kb('RssFile') / 1024 }
   } catch {
     return undefined
   }

@@ -79,6 +79,11 @@ export interface MemoryResult {
   peakMiB: number
   hwmMiB: number
   baselineMiB: number
+  /** VmRSS split at the end: anonymous vs file-backed (the node executable's touched pages). */
+  endAnonMiB: number
+  endFileMiB: number
+  baselineAnonMiB: number
+  baselineFileMiB: number
   samples: { s: number; rssMiB: number }[]
   probe?: Record<string, unknown>
   loadOnlyMiB: number
@@ -436,9 +441,9 @@ export async function benchMemory(o: AgentBenchOptions, log: (s: string) => void
     const m = procMem(a.pid)!
     const lastProbe = a.lastProbe()
     const peak = Math.max(...samples.map((x) => x.rssMiB), m.rssMiB)
-    log(`   end (t=${minutes} min): RSS ${fmt(m.rssMiB, 1)} MiB, peak sampled ${fmt(peak, 1)} MiB, VmHWM ${fmt(m.hwmMiB, 1)} MiB; accepted ${fmt(ok)}/${fmt(sent)} (refused ${bad}), delivered to sink ${fmt(delivered)}, export records acked ${fmt(backend.records.length)}`)
+    log(`   end (t=${minutes} min): RSS ${fmt(m.rssMiB, 1)} MiB (anonymous ${fmt(m.anonMiB, 1)}, file-backed ${fmt(m.fileMiB, 1)}), peak sampled ${fmt(peak, 1)} MiB, VmHWM ${fmt(m.hwmMiB, 1)} MiB; accepted ${fmt(ok)}/${fmt(sent)} (refused ${bad}), delivered to sink ${fmt(delivered)}, export records acked ${fmt(backend.records.length)}`)
     if (lastProbe) log(`   memoryUsage() in the agent at the end: ${mu(lastProbe)}; V8 spaces used: ${spaces(lastProbe)}`)
-    result = { minutes, rate, idleMiB, idle5sMiB, endMiB: m.rssMiB, peakMiB: peak, hwmMiB: m.hwmMiB, baselineMiB: 0, samples, probe: lastProbe, loadOnlyMiB: 0, sqliteMiB: {}, delivered, records: backend.records.length }
+    result = { minutes, rate, idleMiB, idle5sMiB, endMiB: m.rssMiB, peakMiB: peak, hwmMiB: m.hwmMiB, baselineMiB: 0, endAnonMiB: m.anonMiB, endFileMiB: m.fileMiB, baselineAnonMiB: 0, baselineFileMiB: 0, samples, probe: lastProbe, loadOnlyMiB: 0, sqliteMiB: {}, delivered, records: backend.records.length }
   } finally {
     await a.stop()
     await backend.close()
@@ -449,7 +454,10 @@ export async function benchMemory(o: AgentBenchOptions, log: (s: string) => void
   const wait = o.quick ? 3000 : 5000
   const base = await spawnPlain(['-e', 'setInterval(()=>{},1000)'])
   await sleep(wait)
-  result.baselineMiB = procMem(base.child.pid!)!.rssMiB
+  const bm = procMem(base.child.pid!)!
+  result.baselineMiB = bm.rssMiB
+  result.baselineAnonMiB = bm.anonMiB
+  result.baselineFileMiB = bm.fileMiB
   await base.stop()
   result.loadOnlyMiB = await plainRss(`await import(${JSON.stringify(bundle)}); console.log('LOADED'); setInterval(() => {}, 1000)`, wait, 'LOADED')
   for (const [name, code, args] of [
@@ -459,7 +467,7 @@ export async function benchMemory(o: AgentBenchOptions, log: (s: string) => void
     ...(o.quick ? [] : [['2 DBs + 20k×1KB rows, cache_size=-512', sqliteProbeCode(20_000, 512), []]]),
   ] as [string, string, string[]][])
     result.sqliteMiB[name] = await plainRss(code, wait, 'READY', args)
-  log(`   baseline node -e "setInterval(()=>{},1000)": RSS ${fmt(result.baselineMiB, 1)} MiB`)
+  log(`   baseline node -e "setInterval(()=>{},1000)": RSS ${fmt(result.baselineMiB, 1)} MiB (anonymous ${fmt(result.baselineAnonMiB, 1)}, file-backed ${fmt(result.baselineFileMiB, 1)})`)
   log(`   breakdown (fresh node processes, RSS after load): bundle imported, nothing started ${fmt(result.loadOnlyMiB, 1)} MiB; node-sqlite3-wasm ${Object.entries(result.sqliteMiB).map(([k, v]) => `${k} ${fmt(v, 1)} MiB`).join('; ')}`)
   log(`   goal RSS ≤ 64 MB (61.0 MiB) after 10 min: end ${fmt(result.endMiB * 1.048576, 1)} MB, ${fmt(result.endMiB - result.baselineMiB, 1)} MiB above bare node`)
   return result
