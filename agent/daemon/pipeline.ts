@@ -111,8 +111,13 @@ export class Pipeline {
   async start(): Promise<void> {
     this.running = true
     this.deps.bus.on('accepted', this.name, () => this.wake())
-    this.deps.bus.on('policyChanged', this.name, async () => {
-      await this.reinspectHeld()
+    // A gateway receives thousands of policies at once: one re-inspection per burst, not per policy.
+    let reinspect: NodeJS.Timeout | undefined
+    this.deps.bus.on('policyChanged', this.name, () => {
+      reinspect ??= setTimeout(() => {
+        reinspect = undefined
+        if (this.running) void this.reinspectHeld().catch((e: unknown) => this.deps.log.warn({ err: e }, 're-inspection of held payloads failed'))
+      }, 50)
     })
     const unknownNowKnown = this.deps.outbox
       .listHeld(INGRESS_QUEUE)
@@ -198,6 +203,8 @@ export class Pipeline {
     }
     // One line per batch, not per payload: a full outbox would otherwise flood the log.
     if (stuck) log.warn({ err: firstError, count: stuck }, 'could not queue what payloads produced (e.g. outbox full); they stay in ingress and are retried')
+    // Subjects and lease use of the batch become durable before its payloads are acknowledged.
+    this.deps.state.flush()
     for (const [code, ids] of holds) await outbox.hold(ids, code, { destination: INGRESS_QUEUE })
     if (done.length) await outbox.ack(INGRESS_QUEUE, done)
     audit.sync()
