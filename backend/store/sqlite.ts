@@ -7,7 +7,7 @@
 import sqlite from 'node-sqlite3-wasm'
 import { AdxError } from '../../shared/errors.ts'
 import { incidentRef } from './incident-ref.ts'
-import { LockWatch } from './lock.ts'
+import { LockWatch, recoverHotJournals } from './lock.ts'
 import { migrations } from './schema.ts'
 import type {
   CounterTotal,
@@ -76,6 +76,8 @@ export class SqliteStore implements Store {
   ) {
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 15_000
     this.lockWatch = new LockWatch(path, opts.staleLockMs ?? 10_000)
+    // Without this SQLite never rolls back a journal left by a killed writer (see lock.ts).
+    recoverHotJournals(path)
     try {
       this.db = new sqlite.Database(path)
     } catch (e) {
