@@ -4,6 +4,8 @@
  * which `ingest` does (many records, one transaction). Methods are synchronous underneath and
  * async on the outside (the Store interface is shaped for PostgreSQL too).
  */
+import { closeSync, fsyncSync, openSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import sqlite from 'node-sqlite3-wasm'
 import { AdxError } from '../../shared/errors.ts'
 import { incidentRef } from './incident-ref.ts'
@@ -60,7 +62,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const store = new SqliteStore(path, opts)
   await store.retry(() => store.migrate())
+  makeNamesDurable(path)
   return store
+}
+
+/**
+ * The VFS never fsyncs a directory after creating a file, so the names of the database and of
+ * its journal could be lost with power even though their contents were fsynced; a journal whose
+ * name is lost cannot roll a torn commit back. In TRUNCATE mode the journal file is created once
+ * and then kept (emptied at each commit), so creating it here if missing and fsyncing the
+ * directory once per open makes both names durable. An empty journal is never hot.
+ */
+function makeNamesDurable(path: string): void {
+  closeSync(openSync(`${path}-journal`, 'a'))
+  let fd = -1
+  try {
+    fd = openSync(dirname(resolve(path)), 'r')
+    fsyncSync(fd)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw e // platforms that cannot fsync a directory
+  } finally {
+    if (fd >= 0) closeSync(fd)
+  }
 }
 
 /** Store on one SQLite file. Create with openSqliteStore(). */
@@ -112,6 +136,12 @@ export class SqliteStore implements Store {
 
   /** Applies pending migrations (idempotent). */
   migrate(): void {
+    // Rollback journal, so that `adx` commands can open the file while the backend runs (the
+    // VFS has no shared memory for WAL). TRUNCATE rather than DELETE: a commit ends by emptying
+    // the journal and fsyncing that (synchronous=FULL), whereas DELETE's unlink is never made
+    // durable by this VFS and a journal that comes back after a power loss is now rolled back
+    // (lock.ts), taking an acknowledged commit with it.
+    this.db.exec('PRAGMA journal_mode = TRUNCATE')
     this.db.exec('PRAGMA synchronous = FULL')
     const hasMeta = this.db.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
     const current = hasMeta ? Number(str(this.db.get("SELECT value FROM meta WHERE key = 'schema_version'")?.value) || 0) : 0
