@@ -8,7 +8,7 @@
  * Files: `audit-<seq 10 digits>.jsonl`. `verifyChain(dir)` checks every file in order.
  */
 import { createHash } from 'node:crypto'
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { AdxError } from '../../shared/errors.ts'
 
@@ -35,6 +35,30 @@ const FILE = /^audit-(\d{10})\.jsonl$/
 
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex')
+}
+
+/** True once `test` is true for a non-empty line of the file (read 64 KiB at a time). */
+function someLine(path: string, test: (line: string) => boolean): boolean {
+  const fd = openSync(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024)
+    let carry: Buffer | undefined
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      let chunk = buf.subarray(0, n)
+      if (carry) chunk = Buffer.concat([carry, chunk])
+      let start = 0
+      for (let nl = chunk.indexOf(0x0a, start); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+        if (nl > start && test(chunk.toString('utf8', start, nl))) return true
+        start = nl + 1
+      }
+      carry = start < chunk.length ? Buffer.from(chunk.subarray(start)) : undefined
+    }
+    return carry !== undefined && carry.length > 0 && test(carry.toString('utf8'))
+  } finally {
+    closeSync(fd)
+  }
 }
 
 function listFiles(dir: string): string[] {
@@ -128,9 +152,9 @@ export class AuditLog {
     const files = listFiles(this.dir).filter((f) => f !== this.path.split('/').pop())
     const deleted: string[] = []
     for (const f of files) {
-      const text = readFileSync(join(this.dir, f), 'utf8')
-      const pending = text.split('\n').some((l) => {
-        if (!l) return false
+      // Line by line from a small buffer: reading a whole rotated file (maxFileBytes, 8 MiB by
+      // default) as one string grew the heap by ~8 MiB per file at every rotation.
+      const pending = someLine(join(this.dir, f), (l) => {
         try {
           const r = (JSON.parse(l) as { recordId?: string }).recordId
           return r !== undefined && isPending(r)
