@@ -62,7 +62,7 @@ function runChild(
   first: number,
   last: number,
   mode: 'worker' | 'direct',
-  killPlan: { after: 'spawn' | 'first-ack'; delayMs: number } | null,
+  killPlan: { after: 'spawn' | 'first-ack' | 'journal'; delayMs: number } | null,
   ackedBatches: Set<number>,
   ackedIncidents: Set<string>,
 ): Promise<RunResult> {
@@ -77,6 +77,7 @@ function runChild(
     let killed = false
     let acks = 0
     let timer: NodeJS.Timeout | undefined
+    let poll: NodeJS.Timeout | undefined
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) {
         killed = true
@@ -95,6 +96,16 @@ function runChild(
           ackedBatches.add(Number(line.slice(4)))
           acks++
           if (killPlan?.after === 'first-ack' && !timer) timer = setTimeout(kill, killPlan.delayMs)
+          // 'journal': once a write transaction has begun its journal (polled), kill within delayMs.
+          if (killPlan?.after === 'journal' && !poll && !timer) {
+            const since = Date.now()
+            poll = setInterval(() => {
+              if (journalHasHeader(dbPath) || Date.now() - since > 5_000) {
+                clearInterval(poll)
+                timer = setTimeout(kill, killPlan.delayMs)
+              }
+            }, 1)
+          }
         } else if (line.startsWith('INC ')) ackedIncidents.add(line.slice(4))
       }
     })
@@ -103,6 +114,7 @@ function runChild(
     child.on('error', reject)
     child.on('close', (code) => {
       if (timer) clearTimeout(timer)
+      if (poll) clearInterval(poll)
       resolve({ killed, done, code, stderr, acks })
     })
   })
@@ -190,9 +202,15 @@ describe('backend store survives SIGKILL', () => {
       // Carry on from the last acknowledged batch, sometimes re-sending one or two (dedupe).
       const first = Math.max(0, next - Math.floor(random() * 3))
       const mode = random() < 0.5 ? ('worker' as const) : ('direct' as const)
-      // 25%: anywhere from start-up through open into the stream; else mid-stream.
+      // 20%: anywhere from start-up through open into the stream; 40%: mid-stream; 40%: within
+      // 15 ms of a write transaction starting its journal (so that many kills interrupt a write).
+      const p = random()
       const plan =
-        random() < 0.25 ? { after: 'spawn' as const, delayMs: Math.floor(random() * 1_500) } : { after: 'first-ack' as const, delayMs: Math.floor(random() * 400) }
+        p < 0.2
+          ? { after: 'spawn' as const, delayMs: Math.floor(random() * 1_500) }
+          : p < 0.6
+            ? { after: 'first-ack' as const, delayMs: Math.floor(random() * 400) }
+            : { after: 'journal' as const, delayMs: Math.floor(random() * 15) }
       const r = await runChild(dbPath, first, LAST_BATCH, mode, plan, ackedBatches, ackedIncidents)
       runs++
       if (!r.killed) throw new Error(`child ended before the kill (code ${r.code}):\n${r.stderr}\n${log.join('\n')}`)
