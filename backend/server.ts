@@ -175,6 +175,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       publish: (topic, payload, o) => bus.publish(topic, payload, o),
       log: log.child({ component: 'policy' }),
       clock,
+      connectedVehicles: () => embedded?.connectedPrincipals().flatMap((p) => (p.kind === 'gateway' ? [...p.vehicles] : [p.id])) ?? [],
     })
     const svc = policy
     let evaluating = false
@@ -187,16 +188,7 @@ export async function startBackend(config: BackendConfig, opts: StartOptions = {
       evaluating = true
       svc
         .evaluate()
-        .then((ev) => {
-          updateGauges(ev)
-          // A new fleet policy (a filing recorded or expired, a hold started): every connected
-          // vehicle gets its own policy again now, with a lease sized under the new limits,
-          // instead of at its next heartbeat.
-          if (ev.issued && embedded) {
-            const ids = embedded.connectedPrincipals().flatMap((p) => (p.kind === 'gateway' ? [...p.vehicles] : [p.id]))
-            if (ids.length) svc.vehiclePolicies(ids).catch((err: unknown) => log.error({ err }, 'vehicle policies not re-issued'))
-          }
-        }, (err: unknown) => log.error({ err }, 'evaluation failed'))
+        .then(updateGauges, (err: unknown) => log.error({ err }, 'evaluation failed'))
         .finally(() => {
           evaluating = false
           if (again) {

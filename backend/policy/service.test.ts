@@ -21,8 +21,9 @@ let store: SqliteStore
 let published: { topic: string; payload: Uint8Array; retain: boolean }[]
 let now: number
 
-function service(ciio = false) {
+function service(ciio = false, connectedVehicles?: () => string[]) {
   return new PolicyService({
+    ...(connectedVehicles ? { connectedVehicles } : {}),
     store,
     pack,
     plan,
@@ -183,6 +184,24 @@ describe('PolicyService', () => {
     const leases = (await store.outstandingLeases(now, 'veh-1')).sort((a, b) => b.issuedMs - a.issuedMs)
     expect(leases).toHaveLength(2)
     expect(leases[0]!.newSensitivePersons).toBe(10)
+  })
+
+  it('re-issues the policies of connected vehicles as soon as a filing changes the fleet policy', async () => {
+    const svc = service(false, () => ['veh-1', 'veh-2'])
+    await svc.evaluate()
+    await svc.vehiclePolicies(['veh-1', 'veh-2'])
+    const before = published.filter((p) => p.topic.startsWith('adx/v1/vehicles/')).length
+    now = NOW + 1000
+    await store.addFiling({ filingId: 'sc', kind: FilingKind.STANDARD_CONTRACT, reference: 'SC', categories: ['*'], recipients: ['*'], purposes: ['*'], validFromMs: NOW, validUntilMs: NOW + 1e10, exemption: 0, createdMs: now })
+    expect((await svc.evaluate()).issued).toBe(true)
+    await svc.vehiclePolicies([]) // queued after the re-issue
+    const after = published.filter((p) => p.topic.startsWith('adx/v1/vehicles/'))
+    expect(after.length - before).toBe(2)
+    const p = openSignedPolicy(signer.publicKeyPem, signer.keyId, after[after.length - 1]!.payload)!
+    expect(p.lease?.newSensitivePersons).toBe(10)
+    expect((await svc.evaluate()).issued).toBe(false) // nothing changed: nothing re-issued
+    await svc.vehiclePolicies([])
+    expect(published.filter((x) => x.topic.startsWith('adx/v1/vehicles/'))).toHaveLength(after.length)
   })
 
   it('a CIIO holds every PI category without a security assessment', async () => {

@@ -42,6 +42,8 @@ export interface PolicyDeps {
   publish: Publish
   log: Logger
   clock?: () => number
+  /** The vehicles connected now (a gateway's enrolled ones included), re-issued when the fleet policy changes. */
+  connectedVehicles?: () => readonly string[]
 }
 
 /** Result of one evaluation. */
@@ -112,7 +114,14 @@ export class PolicyService {
 
   /** Re-evaluates counts and filings; issues and publishes a fleet policy when it changed. */
   evaluate(): Promise<Evaluation> {
-    return this.serial.run(() => this.evaluateNow())
+    return this.serial.run(() => this.evaluateNow()).then((ev) => {
+      // A new fleet policy (a filing recorded or expired, a hold started): every connected
+      // vehicle gets its own policy again at once, with a lease sized under the new limits,
+      // instead of at its next heartbeat.
+      const ids = ev.issued ? (this.deps.connectedVehicles?.() ?? []) : []
+      if (ids.length) this.vehiclePolicies(ids).catch((err: unknown) => this.deps.log.error({ err, vehicles: ids.length }, 'vehicle policies not re-issued'))
+      return ev
+    })
   }
 
   /** Re-publishes the latest fleet policy (retained), e.g. after the broker restarted. */
