@@ -1,5 +1,6 @@
 /** The final summary of `adx sim`, as text for people (JSON is the summary itself). */
 import type { SimSummary } from '../simulator/sim.ts'
+import type { ThresholdSummary } from '../simulator/threshold.ts'
 
 /** True when the run met every check: nothing planted crossed, counts exact, audit verifies. */
 export function simPassed(s: SimSummary): boolean {
@@ -30,4 +31,20 @@ export function formatSimSummary(s: SimSummary): string {
   out += row('audit export', s.audit.verified ? 'signed, every file and chain verifies' : `FAILS: ${s.audit.problems.join(' ')}`)
   out += `\n${simPassed(s) ? 'PASS' : 'FAIL'}: ${simPassed(s) ? 'nothing planted crossed, counts exact, audit export verifies' : 'see the lines above'}\n`
   return out
+}
+
+/** Render a threshold run. */
+export function formatThresholdSummary(t: ThresholdSummary): string {
+  let out = `\nADX threshold run: ${t.vehicles} vehicles, ${t.vehicles * t.passengers} passengers, ${t.seconds.toFixed(1)} s\n`
+  for (const p of t.phases) {
+    out += `  ${p.name} (at ${p.seconds.toFixed(0)} s)\n`
+    out += row('  persons with PI (persons.pi)', `${p.persons} — limit ${p.personsLimit}`)
+    out += row('  vehicles, vehicle-operating data', `${p.vehicles} — limit ${p.vehiclesLimit}`)
+    out += row('  held at the vehicles', entries(p.held))
+    out += row('  incidents at the backend', entries(p.incidents))
+  }
+  out += row('ground truth', `${t.truth.persons} persons, ${t.truth.vehicles} vehicles`)
+  for (const c of t.checks) out += `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}\n`
+  const ok = t.checks.every((c) => c.ok)
+  return `${out}\n${ok ? 'PASS' : 'FAIL'}: ${ok ? 'held before each limit without an assessment; past both limits, exactly, with one' : 'see the lines above'}\n`
 }

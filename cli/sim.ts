@@ -6,9 +6,10 @@
  */
 import { InvalidArgumentError, type Command } from 'commander'
 import { runSimulation } from '../simulator/sim.ts'
+import { runThreshold } from '../simulator/threshold.ts'
 import { runStory } from './demo.ts'
 import { progressReporter } from './progress.ts'
-import { formatSimSummary, simPassed } from './sim-report.ts'
+import { formatSimSummary, formatThresholdSummary, simPassed } from './sim-report.ts'
 
 interface SimCliOptions {
   vehicles: number
@@ -23,6 +24,7 @@ interface SimCliOptions {
   json: boolean
   story: boolean
   faults: boolean
+  threshold: boolean
   port: number
   once: boolean
 }
@@ -61,11 +63,18 @@ export function registerSimCommand(program: Command): void {
     .option('--control-rate <r>', 'share of payloads with planted control instructions', rate, 0.1)
     .option('--dir <path>', 'working folder (wiped at start)', '.adx/sim')
     .option('--faults', 'fault run: SIGKILL the backend and two agents a third of the way in, restart them, and still expect exact counts', false)
+    .option('--threshold', 'the threshold run: drive --vehicles (use 100100) up to and across 100,000 vehicles and 1,000,000 persons, before and after a security assessment is recorded', false)
     .option('--json', 'print the summary as JSON', false)
     .option('--story', 'the demo story: send with nothing on file, then record filings and watch held exports go; the backend keeps running (npm start)', false)
     .option('--port <n>', 'HTTP API port with --story (0 = any free port)', int(0, 65_535), 8080)
     .option('--once', 'with --story: stop after the run instead of keeping the backend up', false)
     .action(async (opts: SimCliOptions) => {
+      if (opts.threshold) {
+        const t = await runThreshold({ dir: opts.dir, vehicles: opts.vehicles, ...(opts.perGateway !== undefined ? { perGateway: opts.perGateway } : {}), onProgress: (l) => process.stderr.write(`sim: ${l}\n`) })
+        process.stdout.write(opts.json ? `${JSON.stringify(t, null, 2)}\n` : formatThresholdSummary(t))
+        if (!t.checks.every((c) => c.ok)) process.exitCode = 1
+        return
+      }
       if (opts.story) return runStory({ vehicles: opts.vehicles, payloads: opts.messages ?? 6, dir: opts.dir, port: opts.port, once: opts.once, seed: opts.seed })
       const bar = progressReporter()
       const summary = await runSimulation({

@@ -17,8 +17,25 @@ export interface SigningKey {
   keyId: string
 }
 
+/**
+ * Parsed keys by PEM text: parsing a PEM costs more than the Ed25519 operation itself (a backend
+ * signing a policy for each of 100,000 vehicles, a gateway verifying them, spent most of its time
+ * in createPrivateKey / createPublicKey). A process uses a handful of keys.
+ */
+const parsed = new Map<string, KeyObject>()
+
 /** Parses a PEM key of the expected type and algorithm, or throws ADX_ERR_SIGNATURE_KEY. */
 function parseKey(pem: string, type: 'private' | 'public'): KeyObject {
+  const cacheKey = `${type}\u0000${pem}`
+  const hit = parsed.get(cacheKey)
+  if (hit) return hit
+  const key = parseKeyUncached(pem, type)
+  if (parsed.size >= 64) parsed.clear()
+  parsed.set(cacheKey, key)
+  return key
+}
+
+function parseKeyUncached(pem: string, type: 'private' | 'public'): KeyObject {
   let key: KeyObject
   try {
     key = type === 'private' ? createPrivateKey(pem) : createPublicKey(pem)
@@ -55,10 +72,17 @@ export function generateSigningKey(): SigningKey {
  * @throws AdxError ADX_ERR_SIGNATURE_KEY when the PEM is not an Ed25519 key.
  */
 export function keyIdFromPem(pem: string): string {
+  const hit = keyIds.get(pem)
+  if (hit) return hit
   const isPrivate = pem.includes('PRIVATE KEY')
   const key = parseKey(pem, isPrivate ? 'private' : 'public')
-  return keyIdOf(isPrivate ? createPublicKey(key) : key)
+  const id = keyIdOf(isPrivate ? createPublicKey(key) : key)
+  if (keyIds.size >= 64) keyIds.clear()
+  keyIds.set(pem, id)
+  return id
 }
+
+const keyIds = new Map<string, string>()
 
 /**
  * Public key (SPKI PEM) of a private key (PKCS#8 PEM).

@@ -38,17 +38,22 @@ export interface AbroadSink {
   received: { id: string; body: Buffer }[]
   /** Distinct payload ids received. */
   ids(): Set<string>
+  /** How many distinct payload ids were received (cheap). */
+  count(): number
   close(): Promise<void>
 }
 
 /** Start the sink on 127.0.0.1 (`port` 0 = any free port). */
 export async function startAbroadSink(cert: SinkCertificate, port = 0): Promise<AbroadSink> {
   const received: AbroadSink['received'] = []
+  const distinct = new Set<string>()
   const server = https.createServer({ cert: cert.cert, key: cert.key, keepAliveTimeout: 60_000 }, (req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      received.push({ id: String(req.headers['x-adx-payload-id'] ?? ''), body: Buffer.concat(chunks) })
+      const id = String(req.headers['x-adx-payload-id'] ?? '')
+      received.push({ id, body: Buffer.concat(chunks) })
+      distinct.add(id)
       res.writeHead(200).end()
     })
   })
@@ -57,7 +62,8 @@ export async function startAbroadSink(cert: SinkCertificate, port = 0): Promise<
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/adx`,
     fingerprint: cert.fingerprint,
     received,
-    ids: () => new Set(received.map((r) => r.id)),
+    ids: () => new Set(distinct),
+    count: () => distinct.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

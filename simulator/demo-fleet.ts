@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
 import { openSqliteStore } from '../backend/store/sqlite.ts'
-import type { NewVehicle } from '../backend/store/types.ts'
+import type { FilingRow, NewVehicle } from '../backend/store/types.ts'
 import { generateSecret, hashSecret } from '../backend/vehicles/credentials.ts'
 import { type AbroadSink, sinkCertificate, startAbroadSink } from './abroad-sink.ts'
 import { createFleet, type SimFleet } from './fleet.ts'
@@ -38,6 +38,10 @@ export interface DemoFleetOptions {
   backendProcess?: boolean
   /** Run the first this-many agents as child processes (a fault run SIGKILLs them). */
   childAgents?: number
+  /** Persons / sensitive persons per quota lease. Default 50 / 5. */
+  lease?: { persons: number; sensitivePersons: number }
+  /** Filings on record before the backend starts. */
+  filings?: FilingRow[]
 }
 
 /** Where a simulated vehicle's payloads go: its agent, and the vehicle id to name on a gateway. */
@@ -80,7 +84,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
     log,
     // Leases: a simulated vehicle names a few persons; 50 / 5 per vehicle keeps a fleet of a
     // thousand inside the 10,000 sensitive-person headroom (the default 100 / 10 suits real vehicles).
-    lease: { persons: 50, sensitivePersons: 5 },
+    lease: opts.lease ?? { persons: 50, sensitivePersons: 5 },
   })
   const fleet = createFleet({ vehicles: opts.vehicles, seed: opts.seed ?? 1 })
   const cheap = { N: 1024, r: 8, p: 1 }
@@ -107,6 +111,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
   const store = await openSqliteStore(backend.storePath)
   try {
     await store.addVehicles(rows)
+    for (const f of opts.filings ?? []) await store.addFiling(f)
   } finally {
     await store.close()
   }

@@ -161,7 +161,7 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
   let total = opts.vehicles * opts.messages
   let submitted = 0
   let seq = 0
-  const progress = (phase: SimProgress['phase']) => opts.onProgress?.({ phase, submitted, total, delivered: d ? d.sink.ids().size : 0 })
+  const progress = (phase: SimProgress['phase']) => opts.onProgress?.({ phase, submitted, total, delivered: d ? d.sink.count() : 0 })
   let d: DemoFleet | undefined
   progress('starting')
   const perGateway = opts.perGateway ?? (opts.vehicles <= 20 ? 1 : 100)
