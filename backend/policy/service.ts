@@ -282,9 +282,10 @@ export class PolicyService {
     const rows: PolicyRow[] = new Array(ids.length)
     const toSave: { index: number; vehicleId: string; policy: FleetPolicy; held: string[] }[] = []
     const unchanged: PolicyRow[] = []
+    const inputs = await store.policyInputs(ids, year, SLOT_COUNTER)
     for (const [index, vehicleId] of ids.entries()) {
       const lease = current.get(vehicleId)
-      const counted = await store.memberCategories(year, SLOT_COUNTER, vehicleId)
+      const counted = inputs.get(vehicleId)?.categories ?? []
       const needs = slotNeeds(binds, counted)
       const granted = new Set(lease?.vehicleCategories ?? [])
       const ownHolds = needs.filter((c) => !granted.has(c))
@@ -307,7 +308,7 @@ export class PolicyService {
         ciio,
         rulePackVersion: pack.version,
       }
-      const previous = await store.latestPolicy(vehicleId)
+      const previous = inputs.get(vehicleId)?.latest
       const prevPolicy = decodePolicy(previous)
       if (previous && prevPolicy && fingerprint(prevPolicy) === fingerprint(policy)) {
         rows[index] = previous

@@ -729,6 +729,25 @@ export class SqliteStore implements Store {
     )
   }
 
+  async policyInputs(vehicleIds: readonly string[], year: number, slotCounter: string): Promise<Map<string, { categories: string[]; latest: PolicyRow | undefined }>> {
+    // One read transaction for the batch: on this VFS every statement outside a transaction
+    // takes and releases the file lock (a directory) on its own.
+    return this.retry(() =>
+      this.transaction(() => {
+        const latest = this.stmt('SELECT * FROM policies WHERE vehicle_id = ? ORDER BY version DESC LIMIT 1')
+        const out = new Map<string, { categories: string[]; latest: PolicyRow | undefined }>()
+        for (const id of vehicleIds) {
+          const r = latest.get([id])
+          out.set(id, {
+            categories: this.memberCategoriesSync(year, slotCounter, id),
+            latest: r ? { version: num(r.version), vehicleId: str(r.vehicle_id), issuedMs: num(r.issued_ms), heldCategories: json(r.held_categories), signed: r.signed as Uint8Array } : undefined,
+          })
+        }
+        return out
+      }),
+    )
+  }
+
   async savePolicies(builds: readonly ((version: number) => Omit<PolicyRow, 'version'>)[]): Promise<PolicyRow[]> {
     if (builds.length === 0) return []
     return this.retry(() =>

@@ -290,6 +290,8 @@ export interface Store {
     req: { vehicleIds: readonly string[]; year: number; nowMs: number; slotCounter: string; weights: Record<string, LeaseWeight> },
     decide: (vehicleId: string, snapshot: LeaseSnapshot) => LeaseGrant | null,
   ): Promise<(LeaseGrant | null)[]>
+  /** For each vehicle, in one read: the categories it is counted in (slot counter) and its latest policy. */
+  policyInputs(vehicleIds: readonly string[], year: number, slotCounter: string): Promise<Map<string, { categories: string[]; latest: PolicyRow | undefined }>>
   /** Stores many policies in one transaction, with consecutive versions. */
   savePolicies(builds: readonly ((version: number) => Omit<PolicyRow, 'version'>)[]): Promise<PolicyRow[]>
   outstandingLeases(nowMs: number, vehicleId?: string): Promise<LeaseRow[]>
