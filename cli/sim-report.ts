@@ -42,6 +42,7 @@ export function formatThresholdSummary(t: ThresholdSummary): string {
     out += row('  vehicles, vehicle-operating data', `${p.vehicles} — limit ${p.vehiclesLimit}`)
     out += row('  held at the vehicles', entries(p.held))
     out += row('  incidents at the backend', entries(p.incidents))
+    out += row('  limits passed', p.crossed.length ? p.crossed.map((id) => `${id}${p.crossedWithoutFiling.includes(id) ? ' WITHOUT A FILING' : ''}`).join(', ') : 'none')
   }
   out += row('ground truth', `${t.truth.persons} persons, ${t.truth.vehicles} vehicles`)
   for (const c of t.checks) out += `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}\n`
