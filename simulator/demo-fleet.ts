@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
+import { GATEWAY_ONLY } from '../backend/api/routes/gateways.ts'
 import { openSqliteStore } from '../backend/store/sqlite.ts'
 import type { FilingRow, NewVehicle } from '../backend/store/types.ts'
 import { generateSecret, hashSecret } from '../backend/vehicles/credentials.ts'
@@ -67,9 +68,6 @@ export interface DemoFleet {
   stop(): Promise<void>
 }
 
-/** A secret hash no secret matches (vehicles that only ever publish through a gateway). */
-const NO_SECRET = '!gateway-only'
-
 /** Start backend, sink and `vehicles` agents. */
 export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet> {
   rmSync(opts.dir, { recursive: true, force: true })
@@ -105,7 +103,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
     const gatewayId = `gw-${String(g / per).padStart(4, '0')}`
     // Vehicles behind a gateway never connect themselves: they get no usable secret.
     rows.push({ vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
-    for (const m of members) rows.push({ vehicleId: m, label: 'sim', secretHash: NO_SECRET, createdMs: Date.now(), gatewayId })
+    for (const m of members) rows.push({ vehicleId: m, label: 'sim', secretHash: GATEWAY_ONLY, createdMs: Date.now(), gatewayId })
     plan.push({ id: gatewayId, secret, members })
   }
   const store = await openSqliteStore(backend.storePath)

@@ -177,6 +177,22 @@ describe('vehicles', () => {
   })
 })
 
+describe('gateways', () => {
+  it('provisions a gateway with a one-time secret and enrols vehicles, provisioning the new ones without a secret', async () => {
+    await call('POST', '/api/vehicles', 'admin', { vehicleId: 'veh-old' })
+    const r = await call('POST', '/api/gateways', 'admin', { gatewayId: 'gw-1' })
+    expect(r.status).toBe(201)
+    expect(r.json.secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect((await call('POST', '/api/gateways', 'viewer', { gatewayId: 'gw-2' })).status).toBe(403)
+    const e = await call('POST', '/api/gateways/gw-1/vehicles', 'admin', { vehicles: ['veh-old', 'veh-new-1', 'veh-new-2'] })
+    expect(e.json).toEqual({ gatewayId: 'gw-1', enrolled: 3, provisioned: 2 })
+    expect((await store.getVehicle('veh-new-1'))).toMatchObject({ gatewayId: 'gw-1', secretHash: '!gateway-only', kind: 'vehicle' })
+    expect((await call('POST', '/api/gateways/ghost/vehicles', 'admin', { vehicles: ['veh-old'] })).json.code).toBe('ADX_ERR_GATEWAY_UNKNOWN')
+    expect((await call('POST', '/api/gateways/gw-1/vehicles', 'admin', { vehicles: Array.from({ length: 2001 }, (_, i) => `v-${i}`) })).json.details[0]).toMatch(/^body\.vehicles:/)
+    expect((await call('POST', '/api/gateways/gw-1/vehicles', 'admin', { vehicles: ['a/b'] })).json.details[0]).toMatch(/^body\.vehicles\.0:/)
+  })
+})
+
 describe('reads from abroad are exports', () => {
   it('counts what an overseas account reads, with the persons disclosed', async () => {
     await call('POST', '/api/vehicles', 'admin', { vehicleId: 'veh-1' })

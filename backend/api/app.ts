@@ -17,6 +17,7 @@ import { filingRoutes } from './routes/filings.ts'
 import { type IncidentApiDeps, incidentRoutes } from './routes/incidents.ts'
 import { policyRoutes } from './routes/policy.ts'
 import { statusRoutes } from './routes/status.ts'
+import { gatewayRoutes } from './routes/gateways.ts'
 import { vehicleRoutes } from './routes/vehicles.ts'
 
 /** Largest request body accepted. */
@@ -68,6 +69,7 @@ export function createApi(deps: ApiDeps & { incidents?: IncidentApiDeps; audit?:
   })
   statusRoutes(app, deps, overseas)
   vehicleRoutes(app, deps, overseas)
+  gatewayRoutes(app, deps)
   filingRoutes(app, deps, overseas)
   incidentRoutes(app, deps, overseas, deps.incidents)
   if (deps.audit) auditRoutes(app, deps, overseas, deps.audit)

@@ -181,6 +181,23 @@ export const openApiDocument = {
         responses: { '201': json({ type: 'object', properties: { vehicleId: { type: 'string' }, secret: { type: 'string' } } }, 'Provisioned'), '409': json(error, 'Already provisioned'), ...errors },
       },
     },
+    '/api/gateways': {
+      post: {
+        summary: 'Provision a gateway (one connection publishing for an enrolled set of vehicles); the secret is returned once',
+        ...role('admin'),
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['gatewayId'], properties: { gatewayId: { type: 'string' }, label: { type: 'string' } } } } } },
+        responses: { '201': json({ type: 'object', properties: { gatewayId: { type: 'string' }, secret: { type: 'string' } } }, 'Provisioned'), '409': json(error, 'Already provisioned'), ...errors },
+      },
+    },
+    '/api/gateways/{gatewayId}/vehicles': {
+      post: {
+        summary: 'Enrol up to 2,000 vehicles to a gateway (vehicles not yet provisioned are, without a secret of their own)',
+        ...role('admin'),
+        parameters: [{ name: 'gatewayId', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['vehicles'], properties: { vehicles: { type: 'array', items: { type: 'string' }, maxItems: 2000 } } } } } },
+        responses: { '200': json({ type: 'object', properties: { enrolled: { type: 'integer' }, provisioned: { type: 'integer' } } }), '404': json(error, 'Unknown gateway or vehicle'), ...errors },
+      },
+    },
     '/api/vehicles/{vehicleId}/revoke': {
       post: {
         summary: 'Revoke a vehicle and drop its connection',
