@@ -5,6 +5,7 @@
  * 1 otherwise.
  */
 import { InvalidArgumentError, type Command } from 'commander'
+import { AdxError } from '../shared/errors.ts'
 import { runSimulation } from '../simulator/sim.ts'
 import { runThreshold } from '../simulator/threshold.ts'
 import { runStory } from './demo.ts'
@@ -25,6 +26,9 @@ interface SimCliOptions {
   story: boolean
   faults: boolean
   threshold: boolean
+  backend?: string
+  token?: string
+  broker?: string
   port: number
   once: boolean
 }
@@ -64,11 +68,17 @@ export function registerSimCommand(program: Command): void {
     .option('--dir <path>', 'working folder (wiped at start)', '.adx/sim')
     .option('--faults', 'fault run: SIGKILL the backend and two agents a third of the way in, restart them, and still expect exact counts', false)
     .option('--threshold', 'the threshold run: drive --vehicles (use 100100) up to and across 100,000 vehicles and 1,000,000 persons, before and after a security assessment is recorded', false)
+    .option('--backend <url>', 'use a running backend (its HTTP API) instead of starting one; needs --token (an admin account) and its broker')
+    .option('--token <token>', 'admin bearer token for --backend (default: ADX_TOKEN)')
+    .option('--broker <url>', 'the broker the backend listens on, with --backend (default mqtt://<backend host>:1883)')
     .option('--json', 'print the summary as JSON', false)
     .option('--story', 'the demo story: send with nothing on file, then record filings and watch held exports go; the backend keeps running (npm start)', false)
     .option('--port <n>', 'HTTP API port with --story (0 = any free port)', int(0, 65_535), 8080)
     .option('--once', 'with --story: stop after the run instead of keeping the backend up', false)
     .action(async (opts: SimCliOptions) => {
+      const token = opts.token ?? process.env.ADX_TOKEN
+      if (opts.backend && !token) throw new AdxError('ADX_ERR_INPUT', '--backend needs --token (or ADX_TOKEN): an admin account of that backend')
+      if (opts.backend && (opts.faults || opts.threshold || opts.story)) throw new AdxError('ADX_ERR_INPUT', '--backend runs the plain simulation only (--faults, --threshold and --story start their own backend)')
       if (opts.threshold) {
         const t = await runThreshold({ dir: opts.dir, vehicles: opts.vehicles, ...(opts.perGateway !== undefined ? { perGateway: opts.perGateway } : {}), onProgress: (l) => process.stderr.write(`sim: ${l}\n`) })
         process.stdout.write(opts.json ? `${JSON.stringify(t, null, 2)}\n` : formatThresholdSummary(t))
@@ -87,6 +97,7 @@ export function registerSimCommand(program: Command): void {
         keyRate: opts.keyRate,
         controlRate: opts.controlRate,
         faults: opts.faults,
+        ...(opts.backend ? { backend: { url: opts.backend, token: token!, ...(opts.broker ? { broker: opts.broker } : {}) } } : {}),
         ...(opts.perGateway !== undefined ? { perGateway: opts.perGateway } : {}),
         onProgress: (p) => bar.update(p),
       })

@@ -18,7 +18,8 @@ import type { KeyMaterial } from './key-material.ts'
 import { keyPool, simPayload } from './payloads.ts'
 import { seeded } from './random.ts'
 import { type SimAgent, startSimAgent } from './sim-agent.ts'
-import { prepareSimBackend, type SimBackend } from './sim-backend.ts'
+import { externalSimBackend, prepareSimBackend, type SimBackend } from './sim-backend.ts'
+import { filingKindNames } from '../shared/wire/enums.ts'
 
 export interface DemoFleetOptions {
   dir: string
@@ -43,6 +44,29 @@ export interface DemoFleetOptions {
   lease?: { persons: number; sensitivePersons: number }
   /** Filings on record before the backend starts. */
   filings?: FilingRow[]
+  /** Use a backend someone else runs (its HTTP API with an admin token, and its broker) instead of starting one. */
+  backend?: { url: string; token: string; broker?: string }
+}
+
+type Api = (path: string, init?: { method?: string; body?: unknown }) => Promise<unknown>
+
+/** Provision vehicles and gateways (enrolled 2,000 at a time) and filings through the backend's API. */
+async function provisionThroughApi(api: Api, plan: { id: string; secret: string; members?: string[] }[], filings: readonly FilingRow[]): Promise<void> {
+  const must = (r: unknown, what: string) => {
+    const o = r as { code?: string; message?: string; secret?: string }
+    if (o.code) throw new Error(`${what}: ${o.code}: ${o.message}`)
+    return o
+  }
+  for (const p of plan) {
+    if (!p.members) {
+      p.secret = String(must(await api('/api/vehicles', { method: 'POST', body: { vehicleId: p.id, label: 'sim' } }), `provisioning ${p.id}`).secret)
+      continue
+    }
+    p.secret = String(must(await api('/api/gateways', { method: 'POST', body: { gatewayId: p.id, label: 'sim' } }), `provisioning ${p.id}`).secret)
+    for (let i = 0; i < p.members.length; i += 2000) must(await api(`/api/gateways/${p.id}/vehicles`, { method: 'POST', body: { vehicles: p.members.slice(i, i + 2000) } }), `enrolling to ${p.id}`)
+  }
+  for (const f of filings)
+    must(await api('/api/filings', { method: 'POST', body: { kind: (filingKindNames as Record<number, string>)[f.kind], reference: f.reference, categories: f.categories, recipients: f.recipients, purposes: f.purposes, validFromMs: f.validFromMs, validUntilMs: f.validUntilMs } }), `filing ${f.reference}`)
 }
 
 /** Where a simulated vehicle's payloads go: its agent, and the vehicle id to name on a gateway. */
@@ -73,8 +97,9 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
   rmSync(opts.dir, { recursive: true, force: true })
   mkdirSync(opts.dir, { recursive: true })
   const log = opts.log ?? pino({ level: 'silent' })
-  const token = randomBytes(18).toString('base64url')
-  const backend = await prepareSimBackend({
+  const token = opts.backend?.token ?? randomBytes(18).toString('base64url')
+  const external = opts.backend
+  const backend = external ? await externalSimBackend(external.url, external.token, external.broker) : await prepareSimBackend({
     dir: opts.dir,
     token,
     ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
@@ -88,7 +113,9 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
   const cheap = { N: 1024, r: 8, p: 1 }
   const per = Math.max(1, opts.vehiclesPerAgent ?? 1)
   // The backend knows vehicles by an opaque id, never the VIN.
-  const ids = fleet.vehicles.map((v) => `veh-${String(v.index).padStart(6, '0')}`)
+  // On a backend someone else runs, this run's ids must not meet earlier runs' ones.
+  const tag = external ? `sim${randomBytes(3).toString('hex')}-` : ''
+  const ids = fleet.vehicles.map((v) => `${tag}veh-${String(v.index).padStart(6, '0')}`)
   // Provision every vehicle and gateway before the backend starts (one transaction).
   const plan: { id: string; secret: string; members?: string[] }[] = []
   const rows: NewVehicle[] = []
@@ -100,18 +127,30 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
       plan.push({ id: members[0]!, secret })
       continue
     }
-    const gatewayId = `gw-${String(g / per).padStart(4, '0')}`
+    const gatewayId = `${tag}gw-${String(g / per).padStart(4, '0')}`
     // Vehicles behind a gateway never connect themselves: they get no usable secret.
     rows.push({ vehicleId: gatewayId, kind: 'gateway', label: 'sim', secretHash: await hashSecret(secret, cheap), createdMs: Date.now() })
     for (const m of members) rows.push({ vehicleId: m, label: 'sim', secretHash: GATEWAY_ONLY, createdMs: Date.now(), gatewayId })
     plan.push({ id: gatewayId, secret, members })
   }
-  const store = await openSqliteStore(backend.storePath)
-  try {
-    await store.addVehicles(rows)
-    for (const f of opts.filings ?? []) await store.addFiling(f)
-  } finally {
-    await store.close()
+  const base = `http://${backend.http.host}:${backend.http.port}`
+  const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
+    const res = await fetch(base + path, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    })
+    return res.json()
+  }
+  if (external) await provisionThroughApi(api, plan, opts.filings ?? [])
+  else {
+    const store = await openSqliteStore(backend.storePath)
+    try {
+      await store.addVehicles(rows)
+      for (const f of opts.filings ?? []) await store.addFiling(f)
+    } finally {
+      await store.close()
+    }
   }
   await backend.start()
   const sink = await startAbroadSink(sinkCertificate(opts.dir))
@@ -119,7 +158,7 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
   const agentConfig = (id: string, secret: string, gateway?: string[]) => ({
     vehicle: { id },
     ...(gateway ? { gateway: { vehicles: gateway } } : {}),
-    backend: { url: `mqtt://127.0.0.1:${backend.broker.port}`, password: secret, policyPublicKey: backend.signer.publicKeyPem, batchSize: 50 },
+    backend: { url: `mqtt://${backend.broker.host}:${backend.broker.port}`, password: secret, policyPublicKey: backend.signer.publicKeyPem, batchSize: 50 },
     pseudonymKey,
     dataDir: join(opts.dir, 'agents', id),
     ingress: { http: { port: 0 } },
@@ -133,15 +172,6 @@ export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet>
     const agent = await startSimAgent(a.id, agentConfig(a.id, a.secret, a.members), { dir: opts.dir, log, child: i < (opts.childAgents ?? 0) })
     agents.push(agent)
     for (const m of a.members ?? [a.id]) slots.push({ vehicleId: m, agent, viaGateway: a.members !== undefined })
-  }
-  const base = `http://${backend.http.host}:${backend.http.port}`
-  const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
-    const res = await fetch(base + path, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    })
-    return res.json()
   }
   const pool = keyPool()
   const r = seeded((opts.seed ?? 1) + 1)

@@ -134,3 +134,25 @@ export async function prepareSimBackend(opts: SimBackendOptions): Promise<SimBac
     },
   }
 }
+
+/** A backend someone else runs (`adx sim --backend URL`): reached through its API and broker only. */
+export async function externalSimBackend(url: string, token: string, brokerUrl?: string): Promise<SimBackend> {
+  const http = new URL(url)
+  const res = await fetch(new URL('/api/policy', http), { headers: { authorization: `Bearer ${token}` } })
+  if (!res.ok) throw new Error(`${url}: GET /api/policy answered ${res.status} (is the token an admin's?)`)
+  const { publicKeyPem } = (await res.json()) as { publicKeyPem: string }
+  const broker = new URL(brokerUrl ?? `mqtt://${http.hostname}:1883`)
+  const refuse = async () => {
+    throw new Error('an external backend is not started, killed or stopped by the simulator')
+  }
+  return {
+    http: { host: http.hostname, port: Number(http.port || 80) },
+    broker: { host: broker.hostname, port: Number(broker.port || 1883) },
+    signer: { publicKeyPem },
+    storePath: '',
+    inProcess: undefined,
+    start: async () => undefined,
+    kill: refuse,
+    stop: async () => undefined,
+  }
+}

@@ -37,6 +37,8 @@ export interface SimOptions {
    * on their files). The end state must still be exact.
    */
   faults?: boolean
+  /** Run against a backend someone else runs: its API (with an admin token) and its broker. */
+  backend?: { url: string; token: string; broker?: string }
   onProgress?: (p: SimProgress) => void
 }
 
@@ -173,7 +175,9 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
     heartbeatSeconds: 2,
     ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
     ...(opts.faults ? { backendProcess: true, childAgents: 2 } : {}),
+    ...(opts.backend ? { backend: opts.backend } : {}),
   })
+  const baseline = ((await d.api('/api/status')) as { counts: Record<string, Record<string, number>> }).counts
   const fleet = d
   const faults = { backendKills: 0, agentKills: 0 }
   const pool = keyPool()
@@ -242,7 +246,7 @@ export async function startSimulation(opts: SimOptions): Promise<Simulation> {
     },
     async check() {
       progress('checking')
-      return check(fleet, { opts, sent, planted, plantedControls, submitted, perGateway, t0, faults })
+      return check(fleet, { opts, sent, planted, plantedControls, submitted, perGateway, t0, faults, baseline })
     },
     stop: () => fleet.stop(),
   }
@@ -282,6 +286,8 @@ interface CheckInput {
   perGateway: number
   t0: number
   faults: { backendKills: number; agentKills: number }
+  /** The backend's counts before the run. */
+  baseline: Record<string, Record<string, number>>
 }
 
 async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
@@ -307,7 +313,8 @@ async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
     }
   }
   const status = (await d.api('/api/status')) as { counts: Record<string, Record<string, number>> }
-  const count = (counter: string, category = '') => Number(status.counts[counter]?.[category] ?? 0)
+  // What this run added: on a backend someone else runs, counts start where earlier data left them.
+  const count = (counter: string, category = '') => Number(status.counts[counter]?.[category] ?? 0) - Number(c.baseline[counter]?.[category] ?? 0)
   const counts: CountCheck[] = [
     { name: 'vehicles (vehicle-identifier)', backend: count('vehicles', 'vehicle-identifier'), truth: vehicles.size },
     { name: 'persons with non-sensitive PI', backend: count('persons.pi'), truth: pi.size },
