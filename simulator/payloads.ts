@@ -50,13 +50,14 @@ export function keyPool(): KeyMaterial[] {
 
 function plantKey(r: Random, pool: readonly KeyMaterial[]): { text: string; key: KeyMaterial } {
   const key = r.pick(pool)
-  const form = r.int(0, 4)
+  const form = r.int(0, key.jwk ? 5 : 4)
   const text =
     form === 0 ? key.pem
       : form === 1 ? `blob=${key.der.toString('base64')}`
         : form === 2 ? key.der.toString('hex')
           : form === 3 ? JSON.stringify({ cfg: JSON.stringify({ tls: { key: key.pem } }) })
-            : Buffer.from(key.pem).toString('base64')
+            : form === 4 ? Buffer.from(key.pem).toString('base64')
+              : key.jwk!
   return { text, key }
 }
 
@@ -80,7 +81,9 @@ export function simPayload(
   const planted = r.next() < mix.keyRate ? plantKey(r, pool) : undefined
   if (planted) plantedKeys.push(planted.key)
   const controls = r.next() < mix.controlRate ? r.int(1, 2) : 0
-  const kind = r.int(0, 9)
+  const kind = r.int(0, 11)
+  if (kind === 10) return mediaPayload(base, v, r, plantedKeys, createdMs)
+  if (kind === 11) return opaquePayload(base, r, planted, plantedKeys, createdMs)
   if (kind < 6) {
     const samples: PayloadJson[] = [
       { path: 'Vehicle.Speed', timestampMs: createdMs, value: { number: r.int(0, 120) } },
@@ -152,5 +155,47 @@ export function simPayload(
     subjects: [{ person: `vin:${v.vin}`, sensitive: false, charging: false }],
     plantedKeys,
     plantedControls: controls,
+  }
+}
+
+/**
+ * Media metadata from the perception stack: an original clip with faces and plates whose boxes
+ * sit around the size limits (IDR-MEDIA-FACE: shorter side 32 px; IDR-MEDIA-PLATE: 16 px). A
+ * readable plate identifies its owner; faces make the payload sensitive PI (its vehicle's user too).
+ */
+function mediaPayload(base: PayloadJson, v: SimVehicle, r: Random, plantedKeys: KeyMaterial[], createdMs: number): SimPayload {
+  const faces = Array.from({ length: r.int(0, 2) }, () => {
+    const side = r.int(24, 40)
+    return { x: r.int(0, 3000), y: r.int(0, 1800), width: side, height: side + r.int(0, 12), confidence: 0.9 }
+  })
+  const plateText = r.bool(0.5) ? `沪A·${String(r.int(10_000, 99_999))}` : undefined
+  const plates = plateText ? [{ x: r.int(0, 3000), y: r.int(0, 1800), width: r.int(40, 90), height: r.int(12, 20), confidence: 0.9, text: plateText }] : []
+  const distanceKm = r.int(5, 30) / 10
+  const subjects: SimSubject[] = []
+  if (plateText) subjects.push({ person: `plate:${plateText}`, sensitive: false, charging: false })
+  if (faces.length || plateText) subjects.push({ person: `vin:${v.vin}`, sensitive: faces.length > 0, charging: false })
+  return {
+    payload: {
+      ...base,
+      purpose: 'adas-training',
+      media: { items: [{ mediaId: `clip-${String(base.id)}`, camera: 'front-wide', kind: 'MEDIA_KIND_CLIP', widthPx: 3840, heightPx: 2160, distanceKm, durationS: r.int(30, 300), original: true, faces, plates }] },
+    },
+    driverIds: [],
+    subjects,
+    plantedKeys,
+    plantedControls: 0,
+  }
+}
+
+/** An opaque T-Box log, with the planted key material (when any) in the middle of it. */
+function opaquePayload(base: PayloadJson, r: Random, planted: { text: string } | undefined, plantedKeys: KeyMaterial[], createdMs: number): SimPayload {
+  const lines = [`${createdMs} tbox: uptime ${r.int(1, 99_999)} s`, `${createdMs} modem: rssi -${r.int(50, 110)} dBm`]
+  if (planted) lines.splice(1, 0, `${createdMs} provisioning: ${planted.text}`)
+  return {
+    payload: { ...base, purpose: 'remote-diagnostics', opaque: { contentType: 'text/plain', name: 'tbox.log', data: Buffer.from(lines.join('\n')).toString('base64') } },
+    driverIds: [],
+    subjects: [],
+    plantedKeys,
+    plantedControls: 0,
   }
 }

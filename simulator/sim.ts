@@ -95,6 +95,13 @@ function controlForms(): string[] {
   return ['Vehicle.Cabin.Door.Row1.DriverSide.IsLocked', Buffer.from(routine).toString('latin1'), b64(routine), hex(routine), hex(routine).toUpperCase()]
 }
 
+/** The key's JWK members (private and public numbers), as planted in JWK form. */
+function jwkMembers(k: KeyMaterial): string[] {
+  if (!k.jwk) return []
+  const j = JSON.parse(k.jwk) as Record<string, unknown>
+  return ['d', 'n', 'x', 'y', 'p', 'q', 'dp', 'dq', 'qi'].map((m) => j[m]).filter((v): v is string => typeof v === 'string' && v.length >= 16)
+}
+
 /** Structural check of a sanitised payload: no actuator write, no state-changing UDS, no install action. */
 function controlsIn(body: Buffer): number {
   let p: Record<string, unknown>
@@ -325,7 +332,7 @@ async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
   // Every byte that crossed, searched for every planted item in raw, base64 and hex form.
   const crossed = Buffer.concat(d.sink.received.map((x) => x.body)).toString('latin1')
   const leaks: string[] = []
-  for (const k of new Set(c.planted)) if (forbiddenForms(k).some((f) => crossed.includes(f))) leaks.push(`key material ${k.label}`)
+  for (const k of new Set(c.planted)) if ([...forbiddenForms(k), ...jwkMembers(k)].some((f) => crossed.includes(f))) leaks.push(`key material ${k.label}`)
   for (const f of controlForms()) if (crossed.includes(f)) leaks.push(`control instruction form ${f}`)
   const structural = d.sink.received.reduce((n, x) => n + controlsIn(x.body), 0)
   if (structural) leaks.push(`${structural} control instruction(s) in sanitised payloads`)
