@@ -74,6 +74,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
  * directory once per open makes both names durable. An empty journal is never hot.
  */
 function makeNamesDurable(path: string): void {
+  if (path === ':memory:' || path === '') return // no files (tests): nothing to make durable
   closeSync(openSync(`${path}-journal`, 'a'))
   let fd = -1
   try {
