@@ -200,7 +200,7 @@ export function renderReport(f: RunFile): string {
     const m = be.mosquitto
     const rve = across(f.runs.backend, (x) => x.mosquitto?.ratioVsEmbedded)?.s.median
     const rvr = across(f.runs.backend, (x) => x.mosquitto?.ratioVsRelay)?.s.median ?? m.ratioVsRelay
-    p(`| backend on external Mosquitto | ${runsFig(beMosq, 'backend', 0, '/s')} | the embedded run ${beE2e ? `${fmt(beE2e.s.median)}/s` : 'n/a'}; Mosquitto → TCP subscriber ${fmt(med(f.runs.backend, (x) => x.mosquitto?.relayTcp?.recordsPerSecond, m.relayTcp.recordsPerSecond))}/s | ${rve !== undefined ? `${fmt(rve, 2)}× embedded` : 'n/a'}; ${fmt(rvr, 2)} of Mosquitto relay | report the ratio | reported |`)
+    p(`| backend on external Mosquitto | ${runsFig(beMosq, 'backend', 0, '/s')} | the embedded run ${beE2e ? `${fmt(beE2e.s.median)}/s` : 'n/a'}; Mosquitto → TCP subscriber ${fmt(med(f.runs.backend, (x) => x.mosquitto?.relayTcp?.recordsPerSecond, m.relayTcp.recordsPerSecond))}/s | ${rve !== undefined ? `${fmt(rve, 2)}× embedded (median of the runs' paired ratios${beMosq && beE2e ? `; ratio of the medians ${fmt(beMosq.s.median / beE2e.s.median, 2)}×` : ''})` : 'n/a'}; ${fmt(rvr, 2)} of Mosquitto relay | report the ratio | reported |`)
   } else p(`| backend on external Mosquitto | ${notRun(f.runs.backend, 'backend') ?? 'not measured (mosquitto not on PATH?)'} | | | report the ratio | not measured |`)
   if (be?.ingest1M) {
     const i = be.ingest1M
