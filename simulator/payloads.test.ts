@@ -35,3 +35,28 @@ describe('simPayload', () => {
     }
   })
 })
+
+describe('ground truth', () => {
+  it("every payload's subjects (person kind, sensitive, charging) are what inspect finds", () => {
+    const ins = testInspector()
+    const policy = { ...everythingOnFile, lease: { id: 'L', newPersons: 1e6, newSensitivePersons: 1e6 } }
+    const pool = keyPool()
+    const kind = (person: string) => (person.startsWith('drv-') ? 'driver-id' : person.split(':')[0]!)
+    const key = (k: string, sensitive: boolean, charging: boolean) => `${k}${sensitive ? '*' : ''}${charging ? '$' : ''}`
+    let n = 0
+    for (const seed of [1, 2, 3]) {
+      const fleet = createFleet({ vehicles: 150, seed })
+      const r = seeded(seed + 1)
+      for (let seq = 0; seq < 4; seq++)
+        for (const v of fleet.vehicles) {
+          const p = simPayload(fleet, v, seq, r, pool, 'oem-eu', Date.UTC(2026, 5, 1), { keyRate: 0.1, controlRate: 0.2 })
+          const verdict = ins.inspect(JSON.stringify(p.payload), abroad, policy)
+          const got = verdict.subjects.map((s) => key(s.kind, s.sensitive, s.charging)).sort()
+          const want = p.subjects.map((s) => key(kind(s.person), s.sensitive, s.charging)).sort()
+          expect(got, `seed ${seed}, payload ${String(p.payload.id)}`).toEqual(want)
+          n++
+        }
+    }
+    expect(n).toBe(1800)
+  })
+})

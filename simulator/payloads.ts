@@ -83,7 +83,7 @@ export function simPayload(
   const controls = r.next() < mix.controlRate ? r.int(1, 2) : 0
   const kind = r.int(0, 11)
   if (kind === 10) return mediaPayload(base, v, r, plantedKeys, createdMs)
-  if (kind === 11) return opaquePayload(base, r, planted, plantedKeys, createdMs)
+  if (kind === 11) return opaquePayload(base, v, r, planted, plantedKeys, createdMs)
   if (kind < 6) {
     const samples: PayloadJson[] = [
       { path: 'Vehicle.Speed', timestampMs: createdMs, value: { number: r.int(0, 120) } },
@@ -173,12 +173,13 @@ function mediaPayload(base: PayloadJson, v: SimVehicle, r: Random, plantedKeys: 
   const distanceKm = r.int(5, 30) / 10
   const subjects: SimSubject[] = []
   if (plateText) subjects.push({ person: `plate:${plateText}`, sensitive: false, charging: false })
-  if (faces.length || plateText) subjects.push({ person: `vin:${v.vin}`, sensitive: faces.length > 0, charging: false })
+  // the payload id carries the VIN, as apps' ids do: the vehicle's user is always concerned
+  subjects.push({ person: `vin:${v.vin}`, sensitive: faces.length > 0, charging: false })
   return {
     payload: {
       ...base,
       purpose: 'adas-training',
-      media: { items: [{ mediaId: `clip-${String(base.id)}`, camera: 'front-wide', kind: 'MEDIA_KIND_CLIP', widthPx: 3840, heightPx: 2160, distanceKm, durationS: r.int(30, 300), original: true, faces, plates }] },
+      media: { items: [{ mediaId: `clip-${r.int(1, 999_999)}`, camera: 'front-wide', kind: 'MEDIA_KIND_CLIP', widthPx: 3840, heightPx: 2160, distanceKm, durationS: r.int(30, 300), original: true, faces, plates }] },
     },
     driverIds: [],
     subjects,
@@ -188,13 +189,14 @@ function mediaPayload(base: PayloadJson, v: SimVehicle, r: Random, plantedKeys: 
 }
 
 /** An opaque T-Box log, with the planted key material (when any) in the middle of it. */
-function opaquePayload(base: PayloadJson, r: Random, planted: { text: string } | undefined, plantedKeys: KeyMaterial[], createdMs: number): SimPayload {
+function opaquePayload(base: PayloadJson, v: SimVehicle, r: Random, planted: { text: string } | undefined, plantedKeys: KeyMaterial[], createdMs: number): SimPayload {
   const lines = [`${createdMs} tbox: uptime ${r.int(1, 99_999)} s`, `${createdMs} modem: rssi -${r.int(50, 110)} dBm`]
   if (planted) lines.splice(1, 0, `${createdMs} provisioning: ${planted.text}`)
   return {
     payload: { ...base, purpose: 'remote-diagnostics', opaque: { contentType: 'text/plain', name: 'tbox.log', data: Buffer.from(lines.join('\n')).toString('base64') } },
     driverIds: [],
-    subjects: [],
+    // the payload id carries the VIN: the vehicle's user is concerned
+    subjects: [{ person: `vin:${v.vin}`, sensitive: false, charging: false }],
     plantedKeys,
     plantedControls: 0,
   }

@@ -297,16 +297,38 @@ interface CheckInput {
   baseline: Record<string, Record<string, number>>
 }
 
-async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
-  // What stayed behind (held) is known by its ingress meta; everything else was exported.
+/** What is held on the vehicles now, by reason and by (vehicle, payload id). */
+function heldNow(d: DemoFleet): { held: Record<string, number>; keys: Set<string> } {
   const held: Record<string, number> = {}
-  const heldKeys = new Set<string>()
+  const keys = new Set<string>()
   for (const a of d.agents)
     for (const h of a.core.outbox.listHeld()) {
       held[h.reasonCode] = (held[h.reasonCode] ?? 0) + 1
       const meta = JSON.parse(h.meta ?? '{}') as { pid?: string; veh?: string }
-      heldKeys.add(`${meta.veh ?? a.core.config.vehicle.id}|${meta.pid ?? ''}`)
+      keys.add(`${meta.veh ?? a.core.config.vehicle.id}|${meta.pid ?? ''}`)
     }
+  return { held, keys }
+}
+
+const busy = (d: DemoFleet) =>
+  d.agents.some((a) => {
+    const s = a.core.outbox.stats()
+    return s.items - s.held > 0 || s.pendingOps > 0
+  })
+
+async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
+  // What stayed behind (held) is known by its ingress meta; everything else was exported. The
+  // counts are read between two identical looks at what is held, with nothing on its way, so a
+  // payload released in between (a lease renewed) cannot be counted but left out of the truth.
+  let { held, keys: heldKeys } = heldNow(d)
+  let status: { counts: Record<string, Record<string, number>> } = { counts: {} }
+  for (let i = 0; i < 50; i++) {
+    status = (await d.api('/api/status')) as typeof status
+    const after = heldNow(d)
+    if (!busy(d) && after.keys.size === heldKeys.size && [...after.keys].every((k) => heldKeys.has(k))) break
+    await sleep(500)
+    ;({ held, keys: heldKeys } = heldNow(d))
+  }
   const vehicles = new Set<number>()
   const pi = new Set<string>()
   const sensitive = new Set<string>()
@@ -319,7 +341,6 @@ async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
       if (p.charging) charging.add(p.person)
     }
   }
-  const status = (await d.api('/api/status')) as { counts: Record<string, Record<string, number>> }
   // What this run added: on a backend someone else runs, counts start where earlier data left them.
   const count = (counter: string, category = '') => Number(status.counts[counter]?.[category] ?? 0) - Number(c.baseline[counter]?.[category] ?? 0)
   const counts: CountCheck[] = [

@@ -24,7 +24,12 @@ describe('adx demo --once', () => {
     const crossed = [...out.matchAll(/crossed the border\s+(\d+)/g)].map((m) => Number(m[1]))
     expect(crossed).toHaveLength(2)
     expect(crossed[0]).toBeLessThan(submitted) // location waits for an MNR approval
-    expect(crossed[1]).toBe(submitted) // and goes once it is on record
+    // location goes once its MNR approval is on record; what still waits is important data
+    // that needs a security assessment (faces of 32 px or more in ADAS media), nothing else
+    const stillHeld = [...out.matchAll(/still held\s+(\d+) × (\S+)/g)].map((m) => [Number(m[1]), m[2]] as const)
+    for (const [, code] of stillHeld) expect(code).toBe('ADX_HOLD_NEEDS_FILING')
+    expect(crossed[1]! + stillHeld.reduce((n, [k]) => n + k, 0)).toBe(submitted)
+    expect(crossed[1]).toBeGreaterThan(crossed[0]!)
     expect(out).toMatch(/held fleet-wide\s+location/)
     expect(out).toMatch(/backend measure\s+standard-contract/)
   })

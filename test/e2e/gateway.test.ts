@@ -30,7 +30,8 @@ async function settle(): Promise<void> {
 beforeAll(async () => {
   d = await startDemoFleet({ dir: join(mkdtempSync(join(tmpdir(), 'adx-gateway-')), 'run'), vehicles: 6, seed: 4, vehiclesPerAgent: 3, heartbeatSeconds: 1 })
   const now = Date.now()
-  for (const [kind, categories] of [['mnr-approval', ['location']], ['standard-contract', ['*']]] as const)
+  // an assessment too: media with faces of 32 px or more is important data (IDR-MEDIA-FACE)
+  for (const [kind, categories] of [['mnr-approval', ['location']], ['standard-contract', ['*']], ['security-assessment', ['*']]] as const)
     await d.api('/api/filings', { method: 'POST', body: { kind, reference: `T-${kind}`, categories, recipients: ['*'], purposes: ['*'], validFromMs: now - 1000, validUntilMs: now + 1e10 } })
   await new Promise((r) => setTimeout(r, 1500))
   planted = (await d.drive(5)).plantedKeys
