@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
 import { GATEWAY_ONLY } from '../backend/api/routes/gateways.ts'
@@ -93,7 +93,9 @@ export interface DemoFleet {
 }
 
 /** Start backend, sink and `vehicles` agents. */
-export async function startDemoFleet(opts: DemoFleetOptions): Promise<DemoFleet> {
+export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFleet> {
+  // Absolute from here on: the backend's configuration resolves relative paths against its own folder.
+  const opts = { ...options, dir: resolve(options.dir) }
   rmSync(opts.dir, { recursive: true, force: true })
   mkdirSync(opts.dir, { recursive: true })
   const log = opts.log ?? pino({ level: 'silent' })

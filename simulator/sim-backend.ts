@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import { parseConfig } from '../backend/config.ts'
@@ -56,7 +56,8 @@ export interface SimBackendOptions {
 }
 
 /** Prepare the backend's configuration and key (nothing runs yet). */
-export async function prepareSimBackend(opts: SimBackendOptions): Promise<SimBackend> {
+export async function prepareSimBackend(options: SimBackendOptions): Promise<SimBackend> {
+  const opts = { ...options, dir: resolve(options.dir) }
   const dataDir = join(opts.dir, 'backend')
   mkdirSync(dataDir, { recursive: true })
   const key = generateSigningKey()
