@@ -90,6 +90,19 @@ export async function prepareSimBackend(options: SimBackendOptions): Promise<Sim
     }
     throw new Error('backend did not become healthy within 60 s')
   }
+  /** In process: stop it; a child: send the signal and wait for it to exit. */
+  const end = async (signal: 'SIGKILL' | 'SIGTERM') => {
+    if (running) {
+      await running.stop()
+      running = undefined
+    }
+    const c = child
+    if (!c || c.exitCode !== null) return
+    const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()))
+    c.kill(signal)
+    await gone
+    child = undefined
+  }
   return {
     http: { host: '127.0.0.1', port: httpPort },
     broker: { host: '127.0.0.1', port: brokerPort },
@@ -109,30 +122,8 @@ export async function prepareSimBackend(options: SimBackendOptions): Promise<Sim
       child.stderr!.pipe(out, { end: false })
       await health()
     },
-    async kill() {
-      if (running) {
-        await running.stop()
-        running = undefined
-      }
-      const c = child
-      if (!c || c.exitCode !== null) return
-      const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()))
-      c.kill('SIGKILL')
-      await gone
-      child = undefined
-    },
-    async stop() {
-      if (running) {
-        await running.stop()
-        running = undefined
-      }
-      const c = child
-      if (!c || c.exitCode !== null) return
-      const gone = new Promise<void>((resolve) => c.once('exit', () => resolve()))
-      c.kill('SIGTERM')
-      await gone
-      child = undefined
-    },
+    kill: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
   }
 }
 

@@ -608,55 +608,9 @@ export class SqliteStore implements Store {
     req: { vehicleId: string; year: number; nowMs: number; slotCounter: string; weights: Record<string, LeaseWeight> },
     decide: (snapshot: LeaseSnapshot) => LeaseGrant | null,
   ): Promise<LeaseGrant | null> {
-    const { vehicleId, year, nowMs, slotCounter, weights } = req
-    return this.retry(() =>
-      this.transaction(() => {
-        const remaining: Record<string, number> = {}
-        const rem = this.stmt(
-          `SELECT coalesce(sum(max(0, ?1 * l.new_persons + ?2 * l.new_sensitive_persons - coalesce(u.used, 0))), 0) AS r
-           FROM leases l LEFT JOIN lease_use u ON u.lease_id = l.lease_id AND u.counter = ?3
-           WHERE l.year = ?4 AND l.outstanding_until_ms > ?5`,
-        )
-        for (const [counter, w] of Object.entries(weights)) remaining[counter] = num(rem.get([w.persons, w.sensitive, counter, year, nowMs])?.r)
-        const otherSlots: Record<string, number> = {}
-        for (const r of this.stmt(
-          'SELECT category, count(*) AS n FROM slots WHERE year = ? AND counter = ? AND until_ms > ? AND member <> ? GROUP BY category',
-        ).all([year, slotCounter, nowMs, vehicleId]))
-          otherSlots[str(r.category)] = num(r.n)
-        const snapshot: LeaseSnapshot = {
-          totals: this.stmt('SELECT counter, category, value FROM totals WHERE year = ?')
-            .all([year])
-            .map((r) => ({ counter: str(r.counter), category: str(r.category), value: num(r.value) })),
-          remaining,
-          vehicleLeases: this.outstandingSync(nowMs, vehicleId),
-          vehicleCategories: this.memberCategoriesSync(year, slotCounter, vehicleId),
-          otherSlots,
-        }
-        const grant = decide(snapshot)
-        if (!grant) return null
-        const l = grant.lease
-        this.stmt(
-          `INSERT INTO leases (lease_id, vehicle_id, year, new_persons, new_sensitive_persons, vehicle_categories, issued_ms, expires_ms, outstanding_until_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run([
-          l.leaseId,
-          l.vehicleId,
-          l.year,
-          l.newPersons,
-          l.newSensitivePersons,
-          JSON.stringify(l.vehicleCategories),
-          l.issuedMs,
-          l.expiresMs,
-          l.outstandingUntilMs,
-        ])
-        const slot = this.stmt(
-          `INSERT INTO slots (year, counter, category, member, until_ms) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (year, counter, category, member) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)`,
-        )
-        for (const c of grant.slotCategories) slot.run([l.year, slotCounter, c, l.vehicleId, l.outstandingUntilMs])
-        return grant
-      }),
-    )
+    const { vehicleId, ...rest } = req
+    const [grant] = await this.issueLeases({ ...rest, vehicleIds: [vehicleId] }, (_id, snapshot) => decide(snapshot))
+    return grant ?? null
   }
 
   async issueLeases(
