@@ -19,7 +19,6 @@
  * - The VFS never fsyncs the directory when it creates a file, so after the database and WAL
  *   files exist the directory is fsynced once here, making the files' names durable too.
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import sqlite from 'node-sqlite3-wasm'
 import type { Database } from 'node-sqlite3-wasm'
@@ -42,18 +41,7 @@ export function readDurability(db: Database): DurabilitySettings {
 }
 
 /** fsync a directory so that names created in it survive power loss. Best effort off Linux. */
-export function fsyncDir(dir: string): void {
-  let fd = -1
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw e // platforms that cannot fsync a directory
-  } finally {
-    if (fd >= 0) closeSync(fd)
-  }
-}
+export { fsyncDir } from '../../shared/fsync-dir.ts'
 
 /**
  * Open (creating if missing) `path` in EXCLUSIVE locking mode, WAL journal, synchronous=FULL.

@@ -4,10 +4,11 @@
  * which `ingest` does (many records, one transaction). Methods are synchronous underneath and
  * async on the outside (the Store interface is shaped for PostgreSQL too).
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import sqlite from 'node-sqlite3-wasm'
 import { AdxError } from '../../shared/errors.ts'
+import { fsyncDir } from '../../shared/fsync-dir.ts'
 import { incidentRef } from './incident-ref.ts'
 import { LockWatch, recoverHotJournals } from './lock.ts'
 import { migrations } from './schema.ts'
@@ -76,16 +77,7 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
 function makeNamesDurable(path: string): void {
   if (path === ':memory:' || path === '') return // no files (tests): nothing to make durable
   closeSync(openSync(`${path}-journal`, 'a'))
-  let fd = -1
-  try {
-    fd = openSync(dirname(resolve(path)), 'r')
-    fsyncSync(fd)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw e // platforms that cannot fsync a directory
-  } finally {
-    if (fd >= 0) closeSync(fd)
-  }
+  fsyncDir(dirname(resolve(path)))
 }
 
 /** Store on one SQLite file. Create with openSqliteStore(). */
