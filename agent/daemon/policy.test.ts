@@ -46,7 +46,7 @@ describe('effectivePolicy', () => {
     return r.value
   }
 
-  it('maps filings, takes holds and CIIO from the newer policy, and draws the lease minus what was used', () => {
+  it('maps filings, takes holds and CIIO from both policies, and draws the lease minus what was used', () => {
     const fleet = verified('fleet', { version: 4, issuedMs: 1, heldCategories: ['location'], ciio: true })
     const vehicle = verified('vehicle', {
       version: 5,
@@ -62,13 +62,51 @@ describe('effectivePolicy', () => {
     expect(effectivePolicy({ fleet, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 20_000 }).lease).toEqual({ id: '', newPersons: 0, newSensitivePersons: 0 })
   })
 
-  it('a newer fleet policy that lifts a hold lifts it, though the vehicle policy is older', () => {
+  it('holds are the union: a newer fleet policy does not lift the vehicle policy\'s own holds (fail closed)', () => {
     const vehicle = verified('vehicle', { version: 2, issuedMs: 1, heldCategories: ['location'], lease: { leaseId: 'L', newPersons: 5, newSensitivePersons: 0, newVehicleAllowed: true, expiresMs: 0 } })
-    const fleet = verified('fleet', { version: 7, issuedMs: 2, heldCategories: [] })
+    const fleet = verified('fleet', { version: 7, issuedMs: 2, heldCategories: ['camera'] })
     const p = effectivePolicy({ fleet, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 0 })
-    expect(p).toMatchObject({ version: 7, heldCategories: [], lease: { id: 'L', newPersons: 5 } })
-    const older = verified('fleet', { version: 1, issuedMs: 0, heldCategories: [] })
-    expect(effectivePolicy({ fleet: older, vehicle, leaseUse: none, knownSubjects: new Set(), nowMs: 0 }).heldCategories).toEqual(['location'])
+    expect(p).toMatchObject({ version: 7, heldCategories: ['camera', 'location'], lease: { id: 'L', newPersons: 5 } })
+    // negative: nothing held by either → nothing held
+    const clear = verified('vehicle', { version: 8, issuedMs: 3, heldCategories: [], lease: { leaseId: 'L2', newPersons: 5, newSensitivePersons: 0, newVehicleAllowed: true, expiresMs: 0 } })
+    expect(effectivePolicy({ fleet: verified('fleet', { version: 7, issuedMs: 2, heldCategories: [] }), vehicle: clear, leaseUse: none, knownSubjects: new Set(), nowMs: 0 }).heldCategories).toEqual([])
+  })
+
+  describe('slots (categories counted per vehicle near their limit)', () => {
+    const now = Date.UTC(2026, 5, 1)
+    const lease = (expiresMs: number, vehicleCategories: string[]) => ({ leaseId: 'L', newPersons: 5, newSensitivePersons: 0, newVehicleAllowed: true, expiresMs, vehicleCategories })
+    const fleet = verified('fleet', { version: 3, issuedMs: now - 10, heldCategories: [], slotCategories: ['location', 'roads'] })
+    const eff = (vehicle?: ReturnType<typeof verified>, f = fleet) => effectivePolicy({ fleet: f, ...(vehicle ? { vehicle } : {}), leaseUse: none, knownSubjects: new Set(), nowMs: now }).heldCategories
+
+    it('without an own policy, every slot category is held (an agent never adds itself to a vehicle count unasked)', () => {
+      expect(eff()).toEqual(['location', 'roads'])
+      expect(eff(undefined, verified('fleet', { version: 3, issuedMs: now, heldCategories: [] }))).toEqual([])
+    })
+
+    it('a live lease with a slot releases that category; a counted category (neither held nor granted) stays free', () => {
+      // own policy: location granted, roads counted already (not held, not granted)
+      const own = verified('vehicle', { version: 4, issuedMs: now - 5, heldCategories: [], slotCategories: ['location', 'roads'], lease: lease(now + 60_000, ['location']) })
+      expect(eff(own)).toEqual([])
+      // own policy: roads held (no slot), location granted
+      const noSlot = verified('vehicle', { version: 4, issuedMs: now - 5, heldCategories: ['roads'], slotCategories: ['location', 'roads'], lease: lease(now + 60_000, ['location']) })
+      expect(eff(noSlot)).toEqual(['roads'])
+    })
+
+    it('an expired lease loses its slots but not what the vehicle is counted in', () => {
+      const own = verified('vehicle', { version: 4, issuedMs: now - 120_000, heldCategories: [], slotCategories: ['location', 'roads'], lease: lease(now - 1, ['location']) })
+      expect(eff(own)).toEqual(['location'])
+    })
+
+    it('a newer fleet policy naming a new slot category holds it until the vehicle\'s own policy says otherwise', () => {
+      const own = verified('vehicle', { version: 2, issuedMs: now - 20, heldCategories: [], slotCategories: ['roads'], lease: lease(now + 60_000, []) })
+      expect(eff(own)).toEqual(['location'])
+    })
+
+    it('what a policy of last year showed counted does not count this year', () => {
+      const lastYear = Date.UTC(2025, 11, 31, 15, 59)
+      const own = verified('vehicle', { version: 2, issuedMs: lastYear, heldCategories: [], slotCategories: ['location', 'roads'], lease: lease(0, []) })
+      expect(eff(own)).toEqual(['location', 'roads'])
+    })
   })
 
   it('without any policy: nothing on file and a lease of zero (new persons wait)', () => {

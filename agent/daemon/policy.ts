@@ -3,6 +3,7 @@
  * BEFORE decoding what it says, refuse older versions, and map the wire FleetPolicy to the
  * InspectPolicy `inspect` decides against. Pure: no I/O.
  */
+import { countingYear } from '../../shared/calendar.ts'
 import { keyIdFromPem, verifyBytes } from '../../shared/signature.ts'
 import { exemptionCode, filingKindNames } from '../../shared/wire/enums.ts'
 import { wire } from '../../shared/wire/index.ts'
@@ -96,10 +97,18 @@ function toInspectFiling(f: FleetPolicy['filings'][number]): InspectFiling | und
 }
 
 /**
- * The effective InspectPolicy from the last good fleet and vehicle policies. Holds and CIIO are
- * the union of both; filings come from the more recently issued one; the lease only from the
- * vehicle policy, minus what has been used (no vehicle policy, or an expired lease = a lease of
- * zero, so new persons wait). Without any policy: nothing on file, lease zero.
+ * The effective InspectPolicy from the last good fleet and vehicle policies.
+ * - Holds are the union of both (fail closed: a vehicle's own holds, e.g. no slot in a category
+ *   near its vehicle limit, stay when a newer fleet policy arrives; a hold lifted fleet-wide
+ *   lifts on this vehicle when its next own policy comes, which the backend issues at once to
+ *   connected vehicles). CIIO: either.
+ * - Slots: for each category of the newer policy's `slotCategories`, a vehicle may export it only
+ *   with a slot from a live lease or when its last own policy (this counting year) showed it
+ *   already counted there; otherwise it is held. So an agent that has no own policy yet, or whose
+ *   lease expired while offline, never adds itself to a vehicle count near its limit.
+ * - Filings come from the more recently issued policy; the lease only from the vehicle policy,
+ *   minus what has been used (no vehicle policy, or an expired lease = a lease of zero, so new
+ *   persons wait). Without any policy: nothing on file, lease zero, nothing held.
  * @example inspector.inspect(payload, dest, effectivePolicy({ fleet, vehicle, leaseUse, knownSubjects, nowMs }))
  */
 export function effectivePolicy(opts: {
@@ -112,27 +121,45 @@ export function effectivePolicy(opts: {
   const f = opts.fleet?.policy
   const v = opts.vehicle?.policy
   // Fleet and vehicle policies share one monotonic version sequence: the newer one is the
-  // backend's current view of holds and filings (a hold lifted fleet-wide is lifted even if
-  // this vehicle's lease policy is older); the lease always comes from the vehicle policy.
+  // backend's current view of filings and of which categories need slots.
   const latest = [f, v].filter((p): p is FleetPolicy => !!p).sort((a, b) => Number(b.version) - Number(a.version))[0]
-  const held = new Set(latest?.heldCategories ?? [])
+  const held = new Set([...(f?.heldCategories ?? []), ...(v?.heldCategories ?? [])])
   const lease = v?.lease
+  const live = !!lease && !!lease.leaseId && (!Number(lease.expiresMs) || Number(lease.expiresMs) > opts.nowMs)
   let leaseId = ''
   let newPersons = 0
   let newSensitivePersons = 0
-  if (lease && lease.leaseId && (!Number(lease.expiresMs) || Number(lease.expiresMs) > opts.nowMs)) {
+  if (live) {
     leaseId = lease.leaseId
     const used = opts.leaseUse(leaseId)
     newPersons = Math.max(0, Number(lease.newPersons) - used.persons)
     newSensitivePersons = Math.max(0, Number(lease.newSensitivePersons) - used.sensitive)
   }
+  for (const c of slotHolds(latest?.slotCategories ?? [], v, live, opts.nowMs)) held.add(c)
   return {
     version: Math.max(Number(f?.version ?? 0), Number(v?.version ?? 0)),
     filings: (latest?.filings ?? []).map(toInspectFiling).filter((x): x is InspectFiling => !!x),
     heldCategories: [...held].sort(),
-    ciio: !!latest?.ciio,
+    ciio: !!f?.ciio || !!v?.ciio,
     lease: { id: leaseId, newPersons, newSensitivePersons },
     knownSubjects: opts.knownSubjects,
     leaseId,
   }
+}
+
+/**
+ * Slot categories this vehicle must hold: those it has no slot for (from a live lease) and is not
+ * known to be counted in. Counted = a slot category of its own policy that the policy neither
+ * held nor granted a slot for, and only within the counting year the policy was issued in.
+ */
+function slotHolds(slotCategories: readonly string[], own: FleetPolicy | undefined, leaseLive: boolean, nowMs: number): string[] {
+  if (slotCategories.length === 0) return []
+  const granted = new Set(leaseLive ? (own?.lease?.vehicleCategories ?? []) : [])
+  const counted = new Set<string>()
+  if (own && countingYear(Number(own.issuedMs)) === countingYear(nowMs)) {
+    const ownHeld = new Set(own.heldCategories)
+    const ownGranted = new Set(own.lease?.vehicleCategories ?? [])
+    for (const c of own.slotCategories ?? []) if (!ownHeld.has(c) && !ownGranted.has(c)) counted.add(c)
+  }
+  return slotCategories.filter((c) => !granted.has(c) && !counted.has(c))
 }

@@ -204,6 +204,26 @@ describe('PolicyService', () => {
     expect(published.filter((x) => x.topic.startsWith('adx/v1/vehicles/'))).toHaveLength(after.length)
   })
 
+  it('names the slot categories in fleet and vehicle policies, and the vehicle\'s slots in its lease', async () => {
+    const svc = service()
+    const ev = await svc.evaluate()
+    const fleet = openSignedPolicy(signer.publicKeyPem, signer.keyId, ev.fleetPolicy.signed)!
+    const bound = [...ev.bindings.values()].filter((b) => b.counter === 'vehicles' && Number.isFinite(b.maxAllowed)).map((b) => b.category).sort()
+    expect(bound.length).toBeGreaterThan(0)
+    expect(fleet.slotCategories).toEqual(bound)
+    await svc.vehiclePolicy('veh-1')
+    const own = openSignedPolicy(signer.publicKeyPem, signer.keyId, published.find((p) => p.topic === 'adx/v1/vehicles/veh-1/policy')!.payload)!
+    expect(own.slotCategories).toEqual(bound)
+    expect(own.lease?.vehicleCategories).toEqual(bound) // a fresh fleet: room for a slot everywhere
+    // negative: a filing covering everything binds no vehicle limit, so no slots are needed
+    now = NOW + 1000
+    for (const kind of [FilingKind.SECURITY_ASSESSMENT, FilingKind.MNR_APPROVAL])
+      await store.addFiling({ filingId: `f${kind}`, kind, reference: 'X', categories: ['*'], recipients: ['*'], purposes: ['*'], validFromMs: NOW, validUntilMs: NOW + 1e10, exemption: 0, createdMs: now })
+    const after = await svc.evaluate()
+    const fleet2 = openSignedPolicy(signer.publicKeyPem, signer.keyId, after.fleetPolicy.signed)!
+    expect(fleet2.slotCategories).toEqual([])
+  })
+
   it('a CIIO holds every PI category without a security assessment', async () => {
     const ev = await service(true).evaluate()
     expect(ev.holds.map((h) => h.category)).toEqual(PI)

@@ -76,8 +76,8 @@ export function toWireFiling(f: FilingRow): Filing {
 }
 
 /** What a policy says, without version and time: equal fingerprints need no new policy. */
-function fingerprint(p: Pick<FleetPolicy, 'heldCategories' | 'filings' | 'ciio' | 'rulePackVersion' | 'lease'>): string {
-  return JSON.stringify([p.heldCategories, p.filings.map((f) => [f.filingId, f.validFromMs, f.validUntilMs]), p.ciio, p.rulePackVersion, p.lease?.leaseId ?? ''])
+function fingerprint(p: Pick<FleetPolicy, 'heldCategories' | 'filings' | 'ciio' | 'rulePackVersion' | 'lease' | 'slotCategories'>): string {
+  return JSON.stringify([p.heldCategories, p.filings.map((f) => [f.filingId, f.validFromMs, f.validUntilMs]), p.ciio, p.rulePackVersion, p.lease?.leaseId ?? '', p.slotCategories ?? []])
 }
 
 function decodePolicy(row: PolicyRow | undefined): FleetPolicy | undefined {
@@ -160,6 +160,7 @@ export class PolicyService {
     const counts = countsFromTotals(plan, totals)
     const report = requiredMeasure({ counts, ciio, filings, pack, nowMs })
     const holds = heldCategories(report, options.sumHoldFraction)
+    const binds = bindings(report, filings)
 
     const previous = await store.latestPolicy('')
     const prevPolicy = decodePolicy(previous)
@@ -172,6 +173,7 @@ export class PolicyService {
       lease: null,
       ciio,
       rulePackVersion: pack.version,
+      slotCategories: slotNeeds(binds, []),
     }
     let fleetPolicy = previous
     let issued = false
@@ -199,7 +201,7 @@ export class PolicyService {
     }
     await this.raiseLimitIncidents(report, year, nowMs)
     if (issued) await this.deps.publish(FLEET_POLICY_TOPIC, fleetPolicy!.signed, { retain: true, qos: 1 })
-    const ev: Evaluation = { year, nowMs, counts, report, holds, filings, bindings: bindings(report, filings), fleetPolicy: fleetPolicy!, issued }
+    const ev: Evaluation = { year, nowMs, counts, report, holds, filings, bindings: binds, fleetPolicy: fleetPolicy!, issued }
     this.lastEvaluation = ev
     return ev
   }
@@ -303,10 +305,12 @@ export class PolicyService {
               newSensitivePersons: lease.newSensitivePersons,
               newVehicleAllowed: ownHolds.length === 0,
               expiresMs: lease.expiresMs,
+              vehicleCategories: needs.filter((c) => granted.has(c)),
             }
           : null,
         ciio,
         rulePackVersion: pack.version,
+        slotCategories: slotNeeds(binds, []),
       }
       const previous = inputs.get(vehicleId)?.latest
       const prevPolicy = decodePolicy(previous)

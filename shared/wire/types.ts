@@ -95,11 +95,11 @@ export interface Filing {
   validFromMs: number; validUntilMs: number; exemption: number
 }
 
-export interface QuotaLease { leaseId: string; newPersons: number; newSensitivePersons: number; newVehicleAllowed: boolean; expiresMs: number }
+export interface QuotaLease { leaseId: string; newPersons: number; newSensitivePersons: number; newVehicleAllowed: boolean; expiresMs: number; vehicleCategories?: string[] }
 
 export interface FleetPolicy {
   version: number; issuedMs: number; vehiclePseudonym: string; heldCategories: string[]; filings: Filing[]
-  lease?: QuotaLease | null; ciio: boolean; rulePackVersion: string
+  lease?: QuotaLease | null; ciio: boolean; rulePackVersion: string; slotCategories?: string[]
 }
 
 export interface SignedPolicy { policy: Uint8Array; signature: Uint8Array; keyId: string }
