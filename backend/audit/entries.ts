@@ -54,12 +54,15 @@ export function decodeRecordBody(body: Uint8Array | null): ExportRecord | undefi
  * @example exportLogEntry(storedRecord).categories
  */
 export function exportLogEntry(s: StoredRecord, r: ExportRecord | undefined = decodeRecordBody(s.body)): ExportLogEntry {
-  const kinds: Record<string, number> = {}
+  // Counted in a Map: a kind named like an Object.prototype member ("toString", "__proto__") is
+  // a kind like any other.
+  const counted = new Map<string, number>()
   let sensitive = 0
   for (const subj of r?.subjects ?? []) {
-    kinds[subj.kind] = (kinds[subj.kind] ?? 0) + 1
+    counted.set(subj.kind, (counted.get(subj.kind) ?? 0) + 1)
     if (subj.sensitive) sensitive++
   }
+  const kinds: Record<string, number> = Object.fromEntries(counted)
   const ex = r?.exemption?.exemption
   return {
     rowid: s.rowid,

@@ -15,12 +15,11 @@
  *   manifest.json     format, range, files (sha256, bytes), chain heads, signer key
  *   manifest.sig      Ed25519 signature (base64) over manifest.json's bytes
  */
-import { createHash, type Hash } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { countingYear, yearWindow } from '../../shared/calendar.ts'
 import { AdxError } from '../../shared/errors.ts'
-import { type ChainTip, type ChainVerdict, chainLine, chainLineText, EMPTY_TIP, serializeLine } from '../../shared/hash-chain.ts'
+import { type ChainTip, type ChainVerdict, chainLine, EMPTY_TIP, serializeLine } from '../../shared/hash-chain.ts'
 import type { RulePack } from '../../shared/rulepack/schema.ts'
 import { signBytes } from '../../shared/signature.ts'
 import type { CountingPlan } from '../counting/plan.ts'
@@ -31,7 +30,10 @@ import { viewIncident } from '../incidents/lifecycle.ts'
 import { requiredMeasure } from '../measure/engine.ts'
 import { scopeCovers } from '../measure/filings.ts'
 import type { Store } from '../store/types.ts'
-import { csvRow, decodeRecordBody, exportLogColumns, type ExportLogEntry, exportLogEntry, exportLogEntryJson } from './entries.ts'
+import { chunkedSink, type FileSink, fileSink } from './file-sink.ts'
+import { csvRow, decodeRecordBody, exportLogColumns, type ExportLogEntry } from './entries.ts'
+import { exportLogTexts } from './log-line.ts'
+import { type ExportLogWriter, inThreadLogWriter, threadLogWriter } from './log-writer.ts'
 
 /** Format id written in manifest.json. */
 export const AUDIT_FORMAT = 'adx-audit-export/1'
@@ -130,18 +132,11 @@ function interner(): (s: string) => number {
   }
 }
 
-/** Where one file of an export goes: text appended in order, then closed. */
-interface FileSink {
-  write(text: string): void
-  /** Flushes and closes; the file's SHA-256 (hex) and size. */
-  end(): { sha256: string; bytes: number }
-}
-
 /** Tuning of an export run. */
 export interface AuditExportOptions {
   /** Bytes buffered per file before they are hashed and written (default 4 MiB). */
   chunkBytes?: number
-  /** Records read from the store per page (default 5,000). */
+  /** Records read from the store per page (default 10,000; one packed read each, see store/record-pack.ts). */
   pageSize?: number
 }
 
@@ -155,62 +150,6 @@ export interface BuildAuditOptions extends AuditExportOptions {
 export const AUDIT_BUNDLE_MAX_BYTES = 256 * 2 ** 20
 
 const DEFAULT_CHUNK = 4 * 2 ** 20
-
-/**
- * A sink that encodes text straight into one reusable buffer of `chunkBytes`; when it is full the
- * bytes are hashed and handed to `flush` (which must copy them if it keeps them: the buffer is
- * reused). No text outlives its write call, so a long export leaves the young heap nothing to copy.
- */
-function chunkedSink(chunkBytes: number, flush: (b: Buffer) => void, close: () => void = () => {}): FileSink {
-  const hash: Hash = createHash('sha256')
-  const buf = Buffer.allocUnsafe(Math.max(chunkBytes, 1024))
-  let used = 0
-  let bytes = 0
-  const emit = (b: Buffer) => {
-    if (b.length === 0) return
-    hash.update(b)
-    bytes += b.length
-    flush(b)
-  }
-  const drain = () => {
-    emit(buf.subarray(0, used))
-    used = 0
-  }
-  return {
-    write(text) {
-      // A UTF-16 code unit is at most 3 UTF-8 bytes.
-      if (text.length * 3 > buf.length - used) {
-        drain()
-        if (text.length * 3 > buf.length) {
-          emit(Buffer.from(text, 'utf8'))
-          return
-        }
-      }
-      used += buf.write(text, used, 'utf8')
-    },
-    end() {
-      drain()
-      close()
-      return { sha256: hash.digest('hex'), bytes }
-    },
-  }
-}
-
-/** A sink writing to a file, chunk by chunk. */
-function fileSink(path: string, chunkBytes: number, open: Set<number>): FileSink {
-  const fd = openSync(path, 'w')
-  open.add(fd)
-  return chunkedSink(
-    chunkBytes,
-    (b) => {
-      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off)
-    },
-    () => {
-      open.delete(fd)
-      closeSync(fd)
-    },
-  )
-}
 
 /** The signed manifest of an export (its text and the signature's text). */
 interface Signed {
@@ -228,7 +167,7 @@ export async function buildAuditExport(i: AuditExportInput, opts: BuildAuditOpti
   const chunks = new Map<string, Buffer[]>()
   let total = 0
   const max = opts.maxBytes ?? Number.POSITIVE_INFINITY
-  const signed = await produceAuditExport(i, opts, (name) => {
+  const open = (name: string) => {
     const list: Buffer[] = []
     chunks.set(name, list)
     return chunkedSink(Math.min(opts.chunkBytes ?? DEFAULT_CHUNK, 2 ** 20), (b) => {
@@ -240,7 +179,8 @@ export async function buildAuditExport(i: AuditExportInput, opts: BuildAuditOpti
         )
       list.push(Buffer.from(b))
     })
-  })
+  }
+  const signed = await produceAuditExport(i, opts, open, async (header) => inThreadLogWriter(open('export-log.jsonl'), open('export-log.csv'), header, i.nowMs))
   const files: AuditFiles = {}
   for (const name of auditFileNames) files[name] = Buffer.concat(chunks.get(name)!).toString('utf8')
   files['manifest.json'] = signed.manifest
@@ -261,11 +201,21 @@ export async function writeAuditExport(dir: string, i: AuditExportInput, opts: A
   const tmp = (name: string) => join(dir, `.${name}.partial`)
   const opened: string[] = []
   const fds = new Set<number>()
+  let log: ExportLogWriter | undefined
   try {
-    const signed = await produceAuditExport(i, opts, (name) => {
-      opened.push(name)
-      return fileSink(tmp(name), chunk, fds)
-    })
+    const signed = await produceAuditExport(
+      i,
+      opts,
+      (name) => {
+        opened.push(name)
+        return fileSink(tmp(name), chunk, fds)
+      },
+      async (header) => {
+        opened.push('export-log.jsonl', 'export-log.csv')
+        log = await threadLogWriter(tmp('export-log.jsonl'), tmp('export-log.csv'), header, i.nowMs)
+        return log
+      },
+    )
     const s1 = fileSink(tmp('manifest.json'), chunk, fds)
     s1.write(signed.manifest)
     s1.end()
@@ -277,17 +227,26 @@ export async function writeAuditExport(dir: string, i: AuditExportInput, opts: A
     for (const name of names) renameSync(tmp(name), join(dir, name))
     return { files: names }
   } catch (e) {
+    await log?.abort()
     for (const fd of fds) closeSync(fd)
     for (const name of [...opened, 'manifest.json', 'manifest.sig']) rmSync(tmp(name), { force: true })
     throw e
   }
 }
 
-/** One export pass: writes the six files through `open` and returns the signed manifest. */
-async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions, open: (name: (typeof auditFileNames)[number]) => FileSink): Promise<Signed> {
+/**
+ * One export pass: writes the export log through the writer `openLog` gives (given the CSV
+ * header), the other files through `open`, and returns the signed manifest.
+ */
+async function produceAuditExport(
+  i: AuditExportInput,
+  opts: AuditExportOptions,
+  open: (name: (typeof auditFileNames)[number]) => FileSink,
+  openLog: (csvHeader: string) => Promise<ExportLogWriter>,
+): Promise<Signed> {
   const { store, pack, plan, range, nowMs } = i
   const filings = await store.listFilings()
-  const pageSize = opts.pageSize ?? 5_000
+  const pageSize = opts.pageSize ?? 10_000
 
   // ---- export log and catalogue, one pass over the records of the range
   const rulesById = new Map(pack.rules.map((r) => [r.id, r]))
@@ -334,21 +293,15 @@ async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions,
     return g
   }
   // export-log.jsonl and export-log.csv are written as the records are read.
-  const logSink = open('export-log.jsonl')
-  const csvSink = open('export-log.csv')
-  csvSink.write(`${exportLogColumns.join(',')}\r\n`)
-  let exportTip: ChainTip = EMPTY_TIP
+  const log = await openLog(`${exportLogColumns.join(',')}\r\n`)
   for (let cursor = 0; ; ) {
-    const page = await store.recordsAfter(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
+    const page = await store.recordsPage(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
     if (page.length === 0) break
     cursor = page[page.length - 1]!.rowid
     for (const s of page) {
       const r = decodeRecordBody(s.body)
-      const entry = exportLogEntry(s, r)
-      const line = chainLineText(exportTip, exportLogEntryJson(entry), nowMs)
-      exportTip = line.tip
-      logSink.write(`${line.text}\n`)
-      csvSink.write(`${csvRow(entry)}\r\n`)
+      const texts = exportLogTexts(s, r)
+      log.push(texts.json, texts.csv)
       if (!r) continue
       // The groups this record counts in: one per scenario and data type of the rules that fired,
       // else one per category. Usually one: no Set per record.
@@ -387,7 +340,9 @@ async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions,
         if (r.purpose) g.purposes.add(r.purpose)
       }
     }
+    await log.ready()
   }
+  const logWritten = await log.end()
   const sorted = (s: Set<string>) => [...s].sort()
   const catalogue = {
     range,
@@ -485,8 +440,8 @@ async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions,
   const written: Record<string, { sha256: string; bytes: number }> = {
     'summary.json': small('summary.json', json(summary)),
     'catalogue.json': small('catalogue.json', json(catalogue)),
-    'export-log.jsonl': logSink.end(),
-    'export-log.csv': csvSink.end(),
+    'export-log.jsonl': logWritten.jsonl,
+    'export-log.csv': logWritten.csv,
     'incidents.jsonl': incSink.end(),
     'filings.json': small('filings.json', json({ filings: filings.map((f) => describeFiling(f, nowMs)) })),
   }
@@ -497,7 +452,7 @@ async function produceAuditExport(i: AuditExportInput, opts: AuditExportOptions,
     rulePack: { id: pack.id, version: pack.version },
     files: Object.fromEntries(auditFileNames.map((n) => [n, written[n]!])),
     chains: {
-      'export-log.jsonl': { count: exportTip.seq, head: exportTip.hash },
+      'export-log.jsonl': { count: logWritten.tip.seq, head: logWritten.tip.hash },
       'incidents.jsonl': { count: incidentTip.seq, head: incidentTip.hash },
     },
     liveLogs: i.liveLogs ?? null,

@@ -12,6 +12,7 @@ import { fsyncDir } from '../../shared/fsync-dir.ts'
 import { incidentRef } from './incident-ref.ts'
 import { LockWatch, recoverHotJournals } from './lock.ts'
 import { migrations } from './schema.ts'
+import { PACKED_RECORDS_SQL, unpackRecords } from './record-pack.ts'
 import type {
   CounterTotal,
   FilingRow,
@@ -558,6 +559,13 @@ export class SqliteStore implements Store {
         body: (r.body as Uint8Array | null) ?? null,
       })),
     )
+  }
+
+  async recordsPage(rowid: number, limit: number, range: { fromMs: number; toMs: number }): Promise<StoredRecord[]> {
+    return this.retry(() => {
+      const r = this.stmt(PACKED_RECORDS_SQL).get([rowid, range.fromMs, range.toMs, limit])
+      return unpackRecords((r?.packed as Uint8Array | null) ?? null, num(r?.n ?? 0))
+    })
   }
 
   // ------------------------------------------------------------------ policies

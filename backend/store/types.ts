@@ -265,6 +265,11 @@ export interface Store {
   incidentEventsAfter(seq: number, limit: number): Promise<IncidentEvent[]>
   /** Export records after a cursor in insertion order; `fromMs`/`toMs` bound exportedMs ([from, to)). */
   recordsAfter(rowid: number, limit: number, range?: { fromMs: number; toMs: number }): Promise<StoredRecord[]>
+  /**
+   * The same rows as recordsAfter(rowid, limit, range), read as one packed page (record-pack.ts):
+   * for long scans (the audit export), far cheaper per row; bodies are views into the page.
+   */
+  recordsPage(rowid: number, limit: number, range: { fromMs: number; toMs: number }): Promise<StoredRecord[]>
 
   /** Next version of the one monotonic policy sequence, reserved and stored with the row built for it. */
   savePolicy(build: (version: number) => Omit<PolicyRow, 'version'>): Promise<PolicyRow>

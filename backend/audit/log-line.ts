@@ -1,0 +1,108 @@
+/**
+ * PURE: the two texts the audit export writes per export record, built straight from the stored
+ * row and its decoded body: the entry's canonical JSON (exactly exportLogEntryJson(exportLogEntry(s, r)))
+ * and its CSV row (exactly csvRow(exportLogEntry(s, r))). No entry object, no JSON.stringify of
+ * objects, no per-field type dispatch: the export's hot loop (1,000,000 records a year). Strings
+ * that JSON would escape, or that CSV would quote or guard, take the generic path.
+ */
+import type { ExportRecord } from '../../shared/wire/index.ts'
+import type { StoredRecord } from '../store/types.ts'
+
+const payloadKinds = ['unspecified', 'telemetry', 'diagnostic', 'ota', 'media', 'opaque']
+
+// Characters JSON.stringify escapes (controls, quote, backslash) or rewrites (lone surrogates).
+const jsonSpecial = /["\\\u0000-\u001f\ud800-\udfff]/
+/** A JSON string literal, as JSON.stringify writes it. */
+const js = (s: string): string => (jsonSpecial.test(s) ? JSON.stringify(s) : `"${s}"`)
+/** A JSON number, as JSON.stringify writes it (non-finite numbers are null). */
+const jn = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null')
+
+function jsonList(a: readonly string[]): string {
+  if (a.length === 0) return '[]'
+  let out = `[${js(a[0]!)}`
+  for (let k = 1; k < a.length; k++) out += `,${js(a[k]!)}`
+  return `${out}]`
+}
+
+const needsQuotes = /[",\r\n]/
+const quote = (s: string) => (needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+/** A CSV field of a string (formula guard, then RFC 4180 quoting), as entries.ts csvField writes it. */
+function cs(v: string): string {
+  const c = v.charCodeAt(0)
+  return quote(c === 61 || c === 43 || c === 45 || c === 64 ? `'${v}` : v)
+}
+
+/** The texts of one export-log entry. */
+export interface ExportLogTexts {
+  /** Canonical JSON of the entry (the chained line's `entry`). */
+  json: string
+  /** The CSV row, without its line break. */
+  csv: string
+}
+
+/**
+ * The entry JSON and CSV row of a stored record (r: its decoded body, undefined when absent or
+ * undecodable), byte for byte what exportLogEntryJson and csvRow give for exportLogEntry(s, r).
+ * @example const { json, csv } = exportLogTexts(stored, decodeRecordBody(stored.body))
+ */
+export function exportLogTexts(s: StoredRecord, r: ExportRecord | undefined): ExportLogTexts {
+  // Subject kinds in key order, as countsJson and csvField write a map. Usually two kinds.
+  let kinds: string[] = []
+  let counts: number[] = []
+  let sensitive = 0
+  if (r) {
+    const subjects = r.subjects
+    for (let k = 0; k < subjects.length; k++) {
+      const subj = subjects[k]!
+      if (subj.sensitive) sensitive++
+      const at = kinds.indexOf(subj.kind)
+      if (at === -1) {
+        kinds.push(subj.kind)
+        counts.push(1)
+      } else counts[at]!++
+    }
+    if (kinds.length > 1) {
+      const order = kinds.map((_, k) => k)
+      // Sorted as Object.keys(…).sort() sorts: by UTF-16 code units.
+      order.sort((a, b) => (kinds[a]! < kinds[b]! ? -1 : kinds[a]! > kinds[b]! ? 1 : 0))
+      kinds = order.map((k) => kinds[k]!)
+      counts = order.map((k) => counts[k]!)
+    }
+  }
+  let kindsJson = '{'
+  let kindsCsv = ''
+  for (let k = 0; k < kinds.length; k++) {
+    kindsJson += `${k ? ',' : ''}${js(kinds[k]!)}:${counts[k]}`
+    kindsCsv += `${k ? ';' : ''}${kinds[k]}=${counts[k]}`
+  }
+  kindsJson += '}'
+
+  const destination = r?.destination ?? ''
+  const purpose = r?.purpose ?? ''
+  const payloadKind = payloadKinds[r?.kind ?? 0] ?? 'unspecified'
+  const categories = r?.categories ?? []
+  const ruleIds = r?.ruleIds ?? []
+  const originalBytes = Number(r?.originalBytes ?? 0)
+  const exportedBytes = Number(r?.exportedBytes ?? 0)
+  const strippedItems = r?.strippedItems ?? 0
+  const ex = r?.exemption?.exemption
+  const exemption = ex ? `E${ex}` : ''
+  const cameraKm = r?.cameraKm ?? 0
+  const cameraHours = r?.cameraHours ?? 0
+  const rulePackVersion = r?.rulePackVersion ?? ''
+  const policyVersion = Number(r?.policyVersion ?? 0)
+  const leaseId = r?.leaseId ?? ''
+
+  const json =
+    `{"cameraHours":${jn(cameraHours)},"cameraKm":${jn(cameraKm)},"categories":${jsonList(categories)},"destination":${js(destination)},` +
+    `"exemption":${js(exemption)},"exportedBytes":${jn(exportedBytes)},"exportedMs":${jn(s.exportedMs)},"leaseId":${js(leaseId)},` +
+    `"originalBytes":${jn(originalBytes)},"payloadKind":${js(payloadKind)},"policyVersion":${jn(policyVersion)},"purpose":${js(purpose)},` +
+    `"receivedMs":${jn(s.receivedMs)},"recipient":${js(s.recipient)},"recordId":${js(s.recordId)},"rowid":${jn(s.rowid)},` +
+    `"ruleIds":${jsonList(ruleIds)},"rulePackVersion":${js(rulePackVersion)},"sensitiveSubjects":${sensitive},"strippedItems":${jn(strippedItems)},` +
+    `"subjectKinds":${kindsJson},"vehicleId":${js(s.vehicleId)},"year":${jn(s.year)}}`
+  const csv =
+    `${s.rowid},${cs(s.vehicleId)},${cs(s.recordId)},${s.year},${s.exportedMs},${s.receivedMs},${cs(s.recipient)},${cs(destination)},` +
+    `${cs(purpose)},${cs(payloadKind)},${quote(categories.join(';'))},${quote(ruleIds.join(';'))},${quote(kindsCsv)},${sensitive},` +
+    `${originalBytes},${exportedBytes},${strippedItems},${cs(exemption)},${cameraKm},${cameraHours},${cs(rulePackVersion)},${policyVersion},${cs(leaseId)}`
+  return { json, csv }
+}

@@ -1,0 +1,167 @@
+/**
+ * Writers of export-log.jsonl (hash-chained) and export-log.csv: the export pushes each entry's
+ * canonical JSON and CSV row; the writer chains, hashes and writes them.
+ *
+ *  - threadLogWriter: in a worker thread (log-writer-thread.ts), so that on a machine with two
+ *    cores the main thread reads the store and builds entries while the other chains, hashes
+ *    and writes. Entries travel as UTF-8 in transferred buffers (no copy, no structured clone of
+ *    strings), a few batches in flight at most: memory stays bounded.
+ *  - inThreadLogWriter: the same bytes through shared/hash-chain.ts chainLineText and two
+ *    FileSinks (the API's in-memory bundle).
+ */
+import { Worker } from 'node:worker_threads'
+import { AdxError } from '../../shared/errors.ts'
+import { type ChainTip, chainLineText, EMPTY_TIP } from '../../shared/hash-chain.ts'
+import type { FileDigest, FileSink } from './file-sink.ts'
+import type { LogWriterData, LogWriterReply, LogWriterRequest } from './log-writer-thread.ts'
+
+/** What a log writer gives when it is ended. */
+export interface LogWritten {
+  jsonl: FileDigest
+  csv: FileDigest
+  /** The chain's tip: count (seq) and head (hash). */
+  tip: ChainTip
+}
+
+/** Writes export-log.jsonl and export-log.csv. */
+export interface ExportLogWriter {
+  /** Appends one entry (its canonical JSON) and its CSV row (without line break). */
+  push(entryJson: string, csvRow: string): void
+  /** Resolves when the writer can take more (a bound on what is in flight). */
+  ready(): Promise<void>
+  /** Writes what is left, closes both files. */
+  end(): Promise<LogWritten>
+  /** Stops without finishing (the files are left as they are, for the caller to remove). */
+  abort(): Promise<void>
+}
+
+/** `{"at":<at>,"entry":` — how every line of the chain starts (chainLineText's head). */
+const lineHead = (at: number) => `{"at":${JSON.stringify(at)},"entry":`
+
+/**
+ * A writer in the calling thread: chainLineText into two sinks.
+ * @example const w = inThreadLogWriter(open('export-log.jsonl'), open('export-log.csv'), header, nowMs)
+ */
+export function inThreadLogWriter(jsonl: FileSink, csv: FileSink, csvHeader: string, at: number): ExportLogWriter {
+  let tip: ChainTip = EMPTY_TIP
+  csv.write(csvHeader)
+  return {
+    push(entryJson, csvRow) {
+      const line = chainLineText(tip, entryJson, at)
+      tip = line.tip
+      jsonl.write(`${line.text}\n`)
+      csv.write(`${csvRow}\r\n`)
+    },
+    ready: async () => {},
+    end: async () => ({ jsonl: jsonl.end(), csv: csv.end(), tip }),
+    abort: async () => {},
+  }
+}
+
+/** Options of threadLogWriter. */
+export interface ThreadLogWriterOptions {
+  /** Bytes of entries per batch sent to the thread (default 1 MiB); also the thread's write chunk ×4. */
+  batchBytes?: number
+  /** Batches in flight before ready() waits (default 3). */
+  inFlight?: number
+}
+
+const entry = new URL('./log-writer-entry.mjs', import.meta.url)
+
+/** One batch's buffers. */
+interface Batch {
+  entries: Buffer
+  ends: Uint32Array
+  csv: Buffer
+}
+
+/**
+ * A writer in a worker thread, writing `jsonlPath` and `csvPath` (created or truncated).
+ * @throws AdxError ADX_ERR_AUDIT_EXPORT (from push, ready or end) once the thread failed.
+ * @example const w = await threadLogWriter('out/.export-log.jsonl.partial', 'out/.export-log.csv.partial', header, nowMs)
+ */
+export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions = {}): Promise<ExportLogWriter> {
+  const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
+  const maxInFlight = Math.max(opts.inFlight ?? 3, 1)
+  const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4 }
+  // --input-type (node -e) cannot apply to a file entry; the rest of the flags carry over.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
+  const worker = new Worker(entry, { workerData: data, execArgv })
+  let failure: AdxError | undefined
+  let finished: ((w: LogWritten) => void) | undefined
+  let waiting: (() => void) | undefined
+  let inFlight = 0
+  const pool: Batch[] = []
+  const fail = (message: string) => {
+    failure ??= new AdxError('ADX_ERR_AUDIT_EXPORT', `export-log writer thread: ${message}`)
+    waiting?.()
+  }
+  worker.on('message', (m: LogWriterReply) => {
+    if (m.op === 'free') {
+      inFlight--
+      pool.push({ entries: Buffer.from(m.entries), ends: new Uint32Array(m.ends), csv: Buffer.from(m.csv) })
+      if (inFlight < maxInFlight) waiting?.()
+    } else if (m.op === 'done') finished?.({ jsonl: m.jsonl, csv: m.csv, tip: m.tip })
+    else fail(m.message)
+  })
+  worker.on('error', (e) => fail(e.message))
+  worker.on('exit', (code) => fail(`ended (exit code ${code})`))
+
+  const fresh = (): Batch => pool.pop() ?? { entries: Buffer.allocUnsafeSlow(batchBytes), ends: new Uint32Array(Math.ceil(batchBytes / 64)), csv: Buffer.allocUnsafeSlow(batchBytes) }
+  let b = fresh()
+  let count = 0
+  let eUsed = 0
+  let cUsed = 0
+  const send = () => {
+    if (failure) throw failure
+    if (count === 0) return
+    const msg: LogWriterRequest = { op: 'batch', entries: b.entries.buffer as ArrayBuffer, ends: b.ends.buffer as ArrayBuffer, count, csv: b.csv.buffer as ArrayBuffer, csvBytes: cUsed }
+    worker.postMessage(msg, [msg.entries, msg.ends, msg.csv])
+    inFlight++
+    b = fresh()
+    count = eUsed = cUsed = 0
+  }
+  const abort = async () => {
+    await worker.terminate()
+  }
+  return {
+    push(entryJson, csvRow) {
+      // A UTF-16 code unit is at most 3 UTF-8 bytes; the CSV row gets 2 more (CRLF).
+      const eNeed = entryJson.length * 3
+      const cNeed = csvRow.length * 3 + 2
+      if (eNeed > b.entries.length - eUsed || cNeed > b.csv.length - cUsed || count === b.ends.length) send()
+      if (eNeed > b.entries.length || cNeed > b.csv.length) {
+        // One entry larger than a batch: a batch of its own, in buffers of its size.
+        b = { entries: Buffer.allocUnsafeSlow(eNeed), ends: new Uint32Array(1), csv: Buffer.allocUnsafeSlow(cNeed) }
+      }
+      eUsed += b.entries.write(entryJson, eUsed, 'utf8')
+      b.ends[count++] = eUsed
+      cUsed += b.csv.write(csvRow, cUsed, 'utf8')
+      b.csv[cUsed++] = 13
+      b.csv[cUsed++] = 10
+    },
+    async ready() {
+      while (!failure && inFlight >= maxInFlight) await new Promise<void>((r) => (waiting = r))
+      waiting = undefined
+      if (failure) throw failure
+    },
+    async end() {
+      send()
+      const done = new Promise<LogWritten>((resolve) => (finished = resolve))
+      const ended = new Promise<never>((_, reject) => {
+        const check = () => (failure ? reject(failure) : undefined)
+        worker.on('exit', check)
+        worker.on('message', check)
+        worker.on('error', check)
+      })
+      worker.postMessage({ op: 'end' } satisfies LogWriterRequest)
+      try {
+        return await Promise.race([done, ended])
+      } finally {
+        worker.removeAllListeners('exit')
+        await worker.terminate()
+      }
+    },
+    abort,
+  }
+}

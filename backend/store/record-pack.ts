@@ -1,0 +1,84 @@
+/**
+ * PURE: a page of export records read as ONE blob instead of one row object per record. The
+ * node-sqlite3-wasm wrapper costs about a microsecond per column of every row (a call into the
+ * WebAssembly module, a BigInt per integer, a string conversion per text); a year's audit export
+ * reads 1,000,000 rows of 8 columns. Here SQLite packs each row into bytes itself and
+ * group_concat joins a page of them, so the wrapper converts one value per page.
+ *
+ * A packed row is ASCII decimal header fields, each followed by one space:
+ *   rowid year exported_ms received_ms len(vehicle_id) len(record_id) len(recipient) len(body)
+ * (lengths in bytes; len(body) is -1 for a NULL body), then vehicle_id, record_id, recipient and
+ * body, back to back. Rows come in rowid order. unpackRecords checks every length against the
+ * bytes it has and throws on anything else, so a mis-read page cannot pass silently.
+ */
+import { AdxError } from '../../shared/errors.ts'
+import type { StoredRecord } from './types.ts'
+
+/**
+ * The query: parameters (after rowid, fromMs, toMs, limit); one row with `n` (rows packed), `last`
+ * (their highest rowid) and `packed` (the blob, NULL when n is 0).
+ */
+export const PACKED_RECORDS_SQL = `
+  SELECT count(*) AS n, max(rid) AS last, CAST(group_concat(p, '' ORDER BY rid) AS BLOB) AS packed FROM (
+    SELECT rowid AS rid, CAST(
+      printf('%d %d %d %d %d %d %d %d ', rowid, year, exported_ms, received_ms,
+        length(CAST(vehicle_id AS BLOB)), length(CAST(record_id AS BLOB)), length(CAST(recipient AS BLOB)),
+        CASE WHEN body IS NULL THEN -1 ELSE length(CAST(body AS BLOB)) END)
+      || vehicle_id || record_id || recipient || coalesce(CAST(body AS BLOB), x'') AS BLOB) AS p
+    FROM records WHERE rowid > ? AND exported_ms >= ? AND exported_ms < ? ORDER BY rowid LIMIT ?)`
+
+/** A packed page that does not parse (a bug or an unexpected column type, never data). */
+const malformed = (what: string) => new AdxError('ADX_ERR_STORE', `packed record page: ${what}`)
+
+/** Buffer's own latin1 decoder (what toString('latin1') calls, without its argument checks). */
+type Latin1 = Buffer & { latin1Slice(s: number, e: number): string }
+
+/** Reads bytes [s, e) as text: latin1 when all ASCII (the common case, cheapest), else UTF-8. */
+function text(b: Latin1, s: number, e: number): string {
+  for (let k = s; k < e; k++) if (b[k]! >= 128) return b.toString('utf8', s, e)
+  return b.latin1Slice(s, e)
+}
+
+/**
+ * The records of a packed page, as recordsAfter gives them (bodies are views into the page).
+ * @throws AdxError ADX_ERR_STORE when the bytes are not `count` well-formed packed rows.
+ * @example unpackRecords(row.packed, row.n)
+ */
+export function unpackRecords(packed: Uint8Array | null, count: number): StoredRecord[] {
+  if (count === 0) return []
+  if (!packed) throw malformed(`${count} rows but no bytes`)
+  const b = (Buffer.isBuffer(packed) ? packed : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)) as Latin1
+  const out: StoredRecord[] = new Array(count)
+  const head: number[] = [0, 0, 0, 0, 0, 0, 0, 0]
+  let pos = 0
+  let prev = -Infinity
+  for (let i = 0; i < count; i++) {
+    for (let f = 0; f < 8; f++) {
+      let neg = false
+      if (b[pos] === 45) {
+        neg = true
+        pos++
+      }
+      const start = pos
+      let v = 0
+      for (let c = b[pos]; c !== undefined && c >= 48 && c <= 57; c = b[++pos]) v = v * 10 + (c - 48)
+      // More than 15 digits may not be exact through the arithmetic above: let Number parse them.
+      if (pos - start > 15) v = Number(b.latin1Slice(start, pos))
+      if (pos === start || b[pos] !== 32) throw malformed(`row ${i}: header field ${f} malformed`)
+      pos++
+      head[f] = neg ? -v : v
+    }
+    const [rowid, year, exportedMs, receivedMs, lv, lr, lc, lb] = head as [number, number, number, number, number, number, number, number]
+    if (lv < 0 || lr < 0 || lc < 0 || lb < -1 || pos + lv + lr + lc + Math.max(lb, 0) > b.length) throw malformed(`row ${i}: lengths past the page`)
+    if (rowid <= prev) throw malformed(`row ${i}: rowid ${rowid} out of order`)
+    prev = rowid
+    const vehicleId = text(b, pos, (pos += lv))
+    const recordId = text(b, pos, (pos += lr))
+    const recipient = text(b, pos, (pos += lc))
+    let body: Uint8Array | null = null
+    if (lb >= 0) body = b.subarray(pos, (pos += lb))
+    out[i] = { rowid, vehicleId, recordId, year, exportedMs, receivedMs, recipient, body }
+  }
+  if (pos !== b.length) throw malformed(`${b.length - pos} bytes left after ${count} rows`)
+  return out
+}
