@@ -298,11 +298,15 @@ const HASH_MEMBER = 8 + 64 + 2 // "hash":"<64 hex>",
  * (the canonical layout: at, entry, hash, prev, seq). For a line in canonical form that is the
  * very hash chainLine computed (canonical JSON without `hash`), so both verifiers accept the same
  * chains as written; a changed byte anywhere in a line changes the bytes hashed and fails.
- * Checkpoint lines (pruned logs) are checked as chainVerifier checks them.
+ * Checkpoint lines (pruned logs) are checked as chainVerifier checks them. With `after`, the lines
+ * are checked as the continuation of a chain whose last line so far is `after` (line numbers in
+ * the verdict count from the first line pushed).
  * @example const v = chainBytesVerifier(); for (const l of lines) if (!v.push(l)) break; v.verdict()
  */
-export function chainBytesVerifier(opts: VerifyChainOptions = {}): ChainBytesVerifier {
-  let tip: ChainTip = EMPTY_TIP
+export function chainBytesVerifier(opts: VerifyChainOptions & { after?: ChainTip } = {}): ChainBytesVerifier {
+  // `after`: the lines continue a chain from this tip (a later piece of a file checked in pieces);
+  // no line of them may then be a checkpoint.
+  let tip: ChainTip = opts.after ?? EMPTY_TIP
   let i = 0
   let failed: ChainVerdict | undefined
   let scratch = Buffer.allocUnsafe(4096)
@@ -318,7 +322,7 @@ export function chainBytesVerifier(opts: VerifyChainOptions = {}): ChainBytesVer
       const n = ++i
       const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       const text = b.toString('utf8')
-      if (n === 1 && text.startsWith('{"at":') && text.includes('"checkpoint":')) generic = chainVerifier(opts)
+      if (n === 1 && !opts.after && text.startsWith('{"at":') && text.includes('"checkpoint":')) generic = chainVerifier(opts)
       if (generic) {
         if (!generic.push(text)) {
           failed = generic.verdict()
@@ -344,7 +348,7 @@ export function chainBytesVerifier(opts: VerifyChainOptions = {}): ChainBytesVer
       b.copy(scratch, off, off + HASH_MEMBER)
       if (sha256Hex(scratch.subarray(0, len)) !== l.hash) return fail(n, 'hash does not match the line')
       if (l.prev !== tip.hash)
-        return fail(n, n === 1 ? 'first line does not start the chain (lines before it are missing)' : 'prev does not match the previous line (a line is missing, inserted or moved)')
+        return fail(n, n === 1 && !opts.after ? 'first line does not start the chain (lines before it are missing)' : 'prev does not match the previous line (a line is missing, inserted or moved)')
       if (l.seq !== tip.seq + 1) return fail(n, `seq ${l.seq} does not follow ${tip.seq}`)
       tip = { seq: l.seq, hash: l.hash }
       return l

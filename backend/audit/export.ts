@@ -28,11 +28,12 @@ import { describeFiling } from '../filings/input.ts'
 import type { GradeTable } from '../incidents/grades.ts'
 import { viewIncident } from '../incidents/lifecycle.ts'
 import { requiredMeasure } from '../measure/engine.ts'
-import { scopeCovers } from '../measure/filings.ts'
 import type { Store } from '../store/types.ts'
 import { chunkedSink, type FileSink, fileSink } from './file-sink.ts'
-import { csvRow, decodeRecordBody, exportLogColumns, type ExportLogEntry } from './entries.ts'
-import { exportLogTexts } from './log-line.ts'
+import { unpackRecords } from '../store/record-pack.ts'
+import { CatalogueBuilder } from './catalogue.ts'
+import { csvRow, exportLogColumns, type ExportLogEntry } from './entries.ts'
+import { exportRecords } from './page-export.ts'
 import { type ExportLogWriter, inThreadLogWriter, threadLogWriter } from './log-writer.ts'
 
 /** Format id written in manifest.json. */
@@ -77,67 +78,17 @@ export function yearRange(year: number, plan: Pick<CountingPlan, 'utcOffsetMinut
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`
 
-interface Group {
-  kind: 'important-data' | 'category'
-  scenario: string
-  scenarioTitle: string
-  dataType: string
-  dataTypeTitle: string
-  category: string
-  ruleIds: Set<string>
-  categories: Set<string>
-  vehicles: DistinctIds
-  persons: DistinctIds
-  sensitivePersons: DistinctIds
-  records: number
-  exportedBytes: number
-  originalBytes: number
-  recipients: Set<string>
-  purposes: Set<string>
-}
-
-/**
- * A set of small integer ids (a bitmap): what a catalogue group counts distinct. Pseudonyms and
- * vehicle ids are interned once per export (one Map lookup per string), so a record that counts
- * in several groups costs a bit test per group, not a string hash per group.
- */
-class DistinctIds {
-  private bits = new Uint32Array(1024)
-  size = 0
-  add(id: number): void {
-    const w = id >>> 5
-    if (w >= this.bits.length) {
-      const grown = new Uint32Array(Math.max(w + 1, this.bits.length * 2))
-      grown.set(this.bits)
-      this.bits = grown
-    }
-    const m = 1 << (id & 31)
-    if ((this.bits[w]! & m) === 0) {
-      this.bits[w]! |= m
-      this.size++
-    }
-  }
-}
-
-/** Interns strings as small integer ids (0, 1, 2, … in order of first sight). */
-function interner(): (s: string) => number {
-  const ids = new Map<string, number>()
-  return (s) => {
-    let id = ids.get(s)
-    if (id === undefined) {
-      id = ids.size
-      ids.set(s, id)
-    }
-    return id
-  }
-}
-
 /** Tuning of an export run. */
 export interface AuditExportOptions {
   /** Bytes buffered per file before they are hashed and written (default 4 MiB). */
   chunkBytes?: number
-  /** Records read from the store per page (default 10,000; one packed read each, see store/record-pack.ts). */
+  /** Records read from the store per page (default 20,000; one packed read each, see store/record-pack.ts). */
   pageSize?: number
+  /**
+   * writeAuditExport: the writer thread takes a page when at most this many messages wait for it
+   * (default 1: it takes what it has time for; -1: never, a large number: always).
+   */
+  threadPagesBelow?: number
 }
 
 /** Options of buildAuditExport. */
@@ -212,7 +163,7 @@ export async function writeAuditExport(dir: string, i: AuditExportInput, opts: A
       },
       async (header) => {
         opened.push('export-log.jsonl', 'export-log.csv')
-        log = await threadLogWriter(tmp('export-log.jsonl'), tmp('export-log.csv'), header, i.nowMs)
+        log = await threadLogWriter(tmp('export-log.jsonl'), tmp('export-log.csv'), header, i.nowMs, { pack: i.pack, takePagesBelow: opts.threadPagesBelow })
         return log
       },
     )
@@ -246,137 +197,28 @@ async function produceAuditExport(
 ): Promise<Signed> {
   const { store, pack, plan, range, nowMs } = i
   const filings = await store.listFilings()
-  const pageSize = opts.pageSize ?? 10_000
+  const pageSize = opts.pageSize ?? 20_000
 
-  // ---- export log and catalogue, one pass over the records of the range
-  const rulesById = new Map(pack.rules.map((r) => [r.id, r]))
-  const scenarioOf = new Map(pack.scenarios.map((s) => [s.id, s]))
-  const groups = new Map<string, Group>()
-  const group = (key: string, init: () => Omit<Group, 'ruleIds' | 'categories' | 'vehicles' | 'persons' | 'sensitivePersons' | 'records' | 'exportedBytes' | 'originalBytes' | 'recipients' | 'purposes'>): Group => {
-    let g = groups.get(key)
-    if (!g) {
-      g = { ...init(), ruleIds: new Set(), categories: new Set(), vehicles: new DistinctIds(), persons: new DistinctIds(), sensitivePersons: new DistinctIds(), records: 0, exportedBytes: 0, originalBytes: 0, recipients: new Set(), purposes: new Set() }
-      groups.set(key, g)
-    }
-    return g
-  }
-  const vehicleId = interner()
-  const personId = interner()
-  const personIds: number[] = []
-  // Group of a rule id (undefined for rules not in the pack) and of a category, looked up once.
-  const byRule = new Map<string, Group | undefined>()
-  const ruleGroup = (ruleId: string): Group | undefined => {
-    if (byRule.has(ruleId)) return byRule.get(ruleId)
-    const rule = rulesById.get(ruleId)
-    let g: Group | undefined
-    if (rule) {
-      const sc = scenarioOf.get(rule.scenario)
-      g = group(`rule:${rule.scenario}:${rule.dataType}`, () => ({
-        kind: 'important-data',
-        scenario: rule.scenario,
-        scenarioTitle: sc?.title ?? rule.scenario,
-        dataType: rule.dataType,
-        dataTypeTitle: sc?.dataTypes.find((d) => d.id === rule.dataType)?.title ?? rule.dataType,
-        category: '',
-      }))
-    }
-    byRule.set(ruleId, g)
-    return g
-  }
-  const byCategory = new Map<string, Group>()
-  const categoryGroup = (c: string): Group => {
-    let g = byCategory.get(c)
-    if (!g) {
-      g = group(`category:${c}`, () => ({ kind: 'category', scenario: '', scenarioTitle: '', dataType: '', dataTypeTitle: '', category: c }))
-      byCategory.set(c, g)
-    }
-    return g
-  }
-  // export-log.jsonl and export-log.csv are written as the records are read.
+  // ---- export log and catalogue, one pass over the records of the range. export-log.jsonl and
+  // export-log.csv are written as the records are read; pages the writer takes (a writer thread
+  // with time to spare) are exported there, and its share of the catalogue merged at the end.
+  const catalogue = new CatalogueBuilder(pack)
   const log = await openLog(`${exportLogColumns.join(',')}\r\n`)
+  const push = (json: string, csv: string) => log.push(json, csv)
   for (let cursor = 0; ; ) {
-    const page = await store.recordsPage(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
-    if (page.length === 0) break
-    cursor = page[page.length - 1]!.rowid
-    for (const s of page) {
-      const r = decodeRecordBody(s.body)
-      const texts = exportLogTexts(s, r)
-      log.push(texts.json, texts.csv)
-      if (!r) continue
-      // The groups this record counts in: one per scenario and data type of the rules that fired,
-      // else one per category. Usually one: no Set per record.
-      const targets: Group[] = []
-      for (const ruleId of r.ruleIds) {
-        const g = ruleGroup(ruleId)
-        if (g) {
-          g.ruleIds.add(ruleId)
-          if (!targets.includes(g)) targets.push(g)
-        }
-      }
-      if (targets.length === 0) {
-        if (r.categories.length === 0) targets.push(categoryGroup('uncategorised'))
-        else
-          for (const c of r.categories) {
-            const g = categoryGroup(c)
-            if (!targets.includes(g)) targets.push(g)
-          }
-      }
-      const exported = Number(r.exportedBytes)
-      const original = Number(r.originalBytes)
-      const vehicle = vehicleId(s.vehicleId)
-      const subjects = r.subjects
-      for (let k = 0; k < subjects.length; k++) personIds[k] = personId(subjects[k]!.pseudonym)
-      for (const g of targets) {
-        for (const c of r.categories) g.categories.add(c)
-        g.vehicles.add(vehicle)
-        for (let k = 0; k < subjects.length; k++) {
-          g.persons.add(personIds[k]!)
-          if (subjects[k]!.sensitive) g.sensitivePersons.add(personIds[k]!)
-        }
-        g.records++
-        g.exportedBytes += exported
-        g.originalBytes += original
-        g.recipients.add(s.recipient)
-        if (r.purpose) g.purposes.add(r.purpose)
-      }
-    }
+    const page = await store.recordsPacked(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
+    if (page.count === 0) break
+    cursor = page.last
+    if (!log.offerPage(page)) exportRecords(unpackRecords(page.packed, page.count), push, catalogue)
     await log.ready()
   }
   const logWritten = await log.end()
-  const sorted = (s: Set<string>) => [...s].sort()
-  const catalogue = {
+  if (logWritten.catalogue) catalogue.merge(logWritten.catalogue)
+  const catalogueJson = {
     range,
     rulePack: { id: pack.id, version: pack.version },
     note: 'describes the data exported (type, scale, recipients, purposes); the data itself is not included',
-    entries: [...groups.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, g]) => {
-        const cats = sorted(g.categories)
-        const ids = sorted(g.ruleIds)
-        return {
-          kind: g.kind,
-          scenario: g.scenario || undefined,
-          scenarioTitle: g.scenarioTitle || undefined,
-          dataType: g.dataType || undefined,
-          dataTypeTitle: g.dataTypeTitle || undefined,
-          category: g.category || undefined,
-          ruleIds: ids,
-          categories: cats,
-          scale: {
-            vehicles: g.vehicles.size,
-            persons: g.persons.size,
-            sensitivePersons: g.sensitivePersons.size,
-            records: g.records,
-            exportedBytes: g.exportedBytes,
-            originalBytes: g.originalBytes,
-          },
-          recipients: sorted(g.recipients),
-          purposes: sorted(g.purposes),
-          filings: filings
-            .filter((f) => (cats.length ? cats : [g.category]).some((c) => scopeCovers(f, c, ids)) && [...g.recipients].every((rc) => f.recipients.includes('*') || f.recipients.includes(rc)))
-            .map((f) => f.filingId),
-        }
-      }),
+    entries: catalogue.entries(filings),
   }
 
   // ---- summary: every count against every limit, per counting year overlapping the range
@@ -439,7 +281,7 @@ async function produceAuditExport(
   }
   const written: Record<string, { sha256: string; bytes: number }> = {
     'summary.json': small('summary.json', json(summary)),
-    'catalogue.json': small('catalogue.json', json(catalogue)),
+    'catalogue.json': small('catalogue.json', json(catalogueJson)),
     'export-log.jsonl': logWritten.jsonl,
     'export-log.csv': logWritten.csv,
     'incidents.jsonl': incSink.end(),

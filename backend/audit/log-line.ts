@@ -32,6 +32,55 @@ function cs(v: string): string {
   return quote(c === 61 || c === 43 || c === 45 || c === 64 ? `'${v}` : v)
 }
 
+/**
+ * The JSON and CSV texts of the last value a field had: most fields (destination, purpose,
+ * recipient, categories, …) repeat from record to record, and comparing two short strings is
+ * cheaper than escaping one.
+ */
+class Memo {
+  private key: string | undefined
+  json = ''
+  csv = ''
+  of(v: string): this {
+    if (v !== this.key) {
+      this.key = v
+      this.json = js(v)
+      this.csv = cs(v)
+    }
+    return this
+  }
+}
+
+/** As Memo, for a list of strings (JSON array; CSV items joined by `;`, quoted, not guarded). */
+class ListMemo {
+  private key: readonly string[] = []
+  json = '[]'
+  csv = ''
+  of(a: readonly string[]): this {
+    const k = this.key
+    let same = a.length === k.length
+    for (let i = 0; same && i < a.length; i++) same = a[i] === k[i]
+    if (!same) {
+      this.key = a.slice()
+      this.json = jsonList(a)
+      this.csv = quote(a.join(';'))
+    }
+    return this
+  }
+}
+
+const memo = {
+  destination: new Memo(),
+  purpose: new Memo(),
+  payloadKind: new Memo(),
+  exemption: new Memo(),
+  rulePackVersion: new Memo(),
+  leaseId: new Memo(),
+  recipient: new Memo(),
+  categories: new ListMemo(),
+  ruleIds: new ListMemo(),
+}
+
 /** The texts of one export-log entry. */
 export interface ExportLogTexts {
   /** Canonical JSON of the entry (the chained line's `entry`). */
@@ -77,32 +126,33 @@ export function exportLogTexts(s: StoredRecord, r: ExportRecord | undefined): Ex
   }
   kindsJson += '}'
 
-  const destination = r?.destination ?? ''
-  const purpose = r?.purpose ?? ''
-  const payloadKind = payloadKinds[r?.kind ?? 0] ?? 'unspecified'
-  const categories = r?.categories ?? []
-  const ruleIds = r?.ruleIds ?? []
+  const destination = memo.destination.of(r?.destination ?? '')
+  const purpose = memo.purpose.of(r?.purpose ?? '')
+  const payloadKind = memo.payloadKind.of(payloadKinds[r?.kind ?? 0] ?? 'unspecified')
+  const categories = memo.categories.of(r?.categories ?? [])
+  const ruleIds = memo.ruleIds.of(r?.ruleIds ?? [])
   const originalBytes = Number(r?.originalBytes ?? 0)
   const exportedBytes = Number(r?.exportedBytes ?? 0)
   const strippedItems = r?.strippedItems ?? 0
   const ex = r?.exemption?.exemption
-  const exemption = ex ? `E${ex}` : ''
+  const exemption = memo.exemption.of(ex ? `E${ex}` : '')
   const cameraKm = r?.cameraKm ?? 0
   const cameraHours = r?.cameraHours ?? 0
-  const rulePackVersion = r?.rulePackVersion ?? ''
+  const rulePackVersion = memo.rulePackVersion.of(r?.rulePackVersion ?? '')
   const policyVersion = Number(r?.policyVersion ?? 0)
-  const leaseId = r?.leaseId ?? ''
+  const leaseId = memo.leaseId.of(r?.leaseId ?? '')
+  const recipient = memo.recipient.of(s.recipient)
 
   const json =
-    `{"cameraHours":${jn(cameraHours)},"cameraKm":${jn(cameraKm)},"categories":${jsonList(categories)},"destination":${js(destination)},` +
-    `"exemption":${js(exemption)},"exportedBytes":${jn(exportedBytes)},"exportedMs":${jn(s.exportedMs)},"leaseId":${js(leaseId)},` +
-    `"originalBytes":${jn(originalBytes)},"payloadKind":${js(payloadKind)},"policyVersion":${jn(policyVersion)},"purpose":${js(purpose)},` +
-    `"receivedMs":${jn(s.receivedMs)},"recipient":${js(s.recipient)},"recordId":${js(s.recordId)},"rowid":${jn(s.rowid)},` +
-    `"ruleIds":${jsonList(ruleIds)},"rulePackVersion":${js(rulePackVersion)},"sensitiveSubjects":${sensitive},"strippedItems":${jn(strippedItems)},` +
+    `{"cameraHours":${jn(cameraHours)},"cameraKm":${jn(cameraKm)},"categories":${categories.json},"destination":${destination.json},` +
+    `"exemption":${exemption.json},"exportedBytes":${jn(exportedBytes)},"exportedMs":${jn(s.exportedMs)},"leaseId":${leaseId.json},` +
+    `"originalBytes":${jn(originalBytes)},"payloadKind":${payloadKind.json},"policyVersion":${jn(policyVersion)},"purpose":${purpose.json},` +
+    `"receivedMs":${jn(s.receivedMs)},"recipient":${recipient.json},"recordId":${js(s.recordId)},"rowid":${jn(s.rowid)},` +
+    `"ruleIds":${ruleIds.json},"rulePackVersion":${rulePackVersion.json},"sensitiveSubjects":${sensitive},"strippedItems":${jn(strippedItems)},` +
     `"subjectKinds":${kindsJson},"vehicleId":${js(s.vehicleId)},"year":${jn(s.year)}}`
   const csv =
-    `${s.rowid},${cs(s.vehicleId)},${cs(s.recordId)},${s.year},${s.exportedMs},${s.receivedMs},${cs(s.recipient)},${cs(destination)},` +
-    `${cs(purpose)},${cs(payloadKind)},${quote(categories.join(';'))},${quote(ruleIds.join(';'))},${quote(kindsCsv)},${sensitive},` +
-    `${originalBytes},${exportedBytes},${strippedItems},${cs(exemption)},${cameraKm},${cameraHours},${cs(rulePackVersion)},${policyVersion},${cs(leaseId)}`
+    `${s.rowid},${cs(s.vehicleId)},${cs(s.recordId)},${s.year},${s.exportedMs},${s.receivedMs},${recipient.csv},${destination.csv},` +
+    `${purpose.csv},${payloadKind.csv},${categories.csv},${ruleIds.csv},${quote(kindsCsv)},${sensitive},` +
+    `${originalBytes},${exportedBytes},${strippedItems},${exemption.csv},${cameraKm},${cameraHours},${rulePackVersion.csv},${policyVersion},${leaseId.csv}`
   return { json, csv }
 }

@@ -12,6 +12,9 @@
 import { Worker } from 'node:worker_threads'
 import { AdxError } from '../../shared/errors.ts'
 import { type ChainTip, chainLineText, EMPTY_TIP } from '../../shared/hash-chain.ts'
+import type { RulePack } from '../../shared/rulepack/schema.ts'
+import type { PackedRecords } from '../store/types.ts'
+import type { CataloguePart } from './catalogue.ts'
 import type { FileDigest, FileSink } from './file-sink.ts'
 import type { LogWriterData, LogWriterReply, LogWriterRequest } from './log-writer-thread.ts'
 
@@ -21,12 +24,20 @@ export interface LogWritten {
   csv: FileDigest
   /** The chain's tip: count (seq) and head (hash). */
   tip: ChainTip
+  /** The catalogue of the pages the writer took (offerPage), to merge. */
+  catalogue?: CataloguePart
 }
 
 /** Writes export-log.jsonl and export-log.csv. */
 export interface ExportLogWriter {
   /** Appends one entry (its canonical JSON) and its CSV row (without line break). */
   push(entryJson: string, csvRow: string): void
+  /**
+   * Offers a whole page of records: true when the writer takes it (exports its records itself,
+   * in order after everything pushed before, and counts them in its catalogue part); false when
+   * the caller must export it.
+   */
+  offerPage(page: PackedRecords): boolean
   /** Resolves when the writer can take more (a bound on what is in flight). */
   ready(): Promise<void>
   /** Writes what is left, closes both files. */
@@ -52,6 +63,7 @@ export function inThreadLogWriter(jsonl: FileSink, csv: FileSink, csvHeader: str
       jsonl.write(`${line.text}\n`)
       csv.write(`${csvRow}\r\n`)
     },
+    offerPage: () => false,
     ready: async () => {},
     end: async () => ({ jsonl: jsonl.end(), csv: csv.end(), tip }),
     abort: async () => {},
@@ -60,10 +72,14 @@ export function inThreadLogWriter(jsonl: FileSink, csv: FileSink, csvHeader: str
 
 /** Options of threadLogWriter. */
 export interface ThreadLogWriterOptions {
+  /** The rule pack (for the catalogue of the pages the thread takes). */
+  pack: Pick<RulePack, 'rules' | 'scenarios'>
   /** Bytes of entries per batch sent to the thread (default 1 MiB); also the thread's write chunk ×4. */
   batchBytes?: number
-  /** Batches in flight before ready() waits (default 3). */
+  /** Messages (batches and pages) in flight before ready() waits (default 16). */
   inFlight?: number
+  /** The thread takes an offered page when at most this many messages are in flight (default 1; -1: never). */
+  takePagesBelow?: number
 }
 
 const entry = new URL('./log-writer-entry.mjs', import.meta.url)
@@ -80,10 +96,11 @@ interface Batch {
  * @throws AdxError ADX_ERR_AUDIT_EXPORT (from push, ready or end) once the thread failed.
  * @example const w = await threadLogWriter('out/.export-log.jsonl.partial', 'out/.export-log.csv.partial', header, nowMs)
  */
-export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions = {}): Promise<ExportLogWriter> {
+export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions): Promise<ExportLogWriter> {
   const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
-  const maxInFlight = Math.max(opts.inFlight ?? 3, 1)
-  const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4 }
+  const maxInFlight = Math.max(opts.inFlight ?? 16, 1)
+  const takeBelow = opts.takePagesBelow ?? 1
+  const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
   // --input-type (node -e) cannot apply to a file entry; the rest of the flags carry over.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
   const worker = new Worker(entry, { workerData: data, execArgv })
@@ -97,11 +114,11 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
     waiting?.()
   }
   worker.on('message', (m: LogWriterReply) => {
-    if (m.op === 'free') {
+    if (m.op === 'free' || m.op === 'page-done') {
       inFlight--
-      pool.push({ entries: Buffer.from(m.entries), ends: new Uint32Array(m.ends), csv: Buffer.from(m.csv) })
+      if (m.op === 'free') pool.push({ entries: Buffer.from(m.entries), ends: new Uint32Array(m.ends), csv: Buffer.from(m.csv) })
       if (inFlight < maxInFlight) waiting?.()
-    } else if (m.op === 'done') finished?.({ jsonl: m.jsonl, csv: m.csv, tip: m.tip })
+    } else if (m.op === 'done') finished?.({ jsonl: m.jsonl, csv: m.csv, tip: m.tip, catalogue: m.catalogue })
     else fail(m.message)
   })
   worker.on('error', (e) => fail(e.message))
@@ -140,7 +157,21 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
       b.csv[cUsed++] = 13
       b.csv[cUsed++] = 10
     },
+    offerPage(page) {
+      if (failure) throw failure
+      if (inFlight > takeBelow || !page.packed || page.count === 0) return false
+      // What was pushed before goes first; the page's buffer moves to the thread.
+      send()
+      const packed = page.packed.byteOffset === 0 && page.packed.byteLength === page.packed.buffer.byteLength ? page.packed : page.packed.slice()
+      const msg: LogWriterRequest = { op: 'page', packed: packed.buffer as ArrayBuffer, count: page.count }
+      worker.postMessage(msg, [msg.packed])
+      inFlight++
+      return true
+    },
     async ready() {
+      // Let the thread's replies in (the export loop itself never leaves the microtask queue), so
+      // that inFlight is current when the next page is offered.
+      await new Promise<void>((r) => setImmediate(r))
       while (!failure && inFlight >= maxInFlight) await new Promise<void>((r) => (waiting = r))
       waiting = undefined
       if (failure) throw failure

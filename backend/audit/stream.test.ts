@@ -86,6 +86,7 @@ describe('streamed audit export', () => {
     expect(statSync(join(out, 'export-log.jsonl')).size).toBeGreaterThan(4 * CHUNK)
     expect(statSync(join(out, 'export-log.csv')).size).toBeGreaterThan(2 * CHUNK)
     expect(splitLines(memory['export-log.jsonl']!)).toHaveLength(N)
+    expect(memory['manifest.json']).toBe(manifestOf(out))
     const manifest = JSON.parse(memory['manifest.json']!)
     expect(manifest.chains['export-log.jsonl'].count).toBe(N)
   })
@@ -95,6 +96,8 @@ describe('streamed audit export', () => {
     expect(mem).toMatchObject({ ok: true, problems: [], keyId: signer.keyId })
     expect(verifyAuditDir(out, { chunkBytes: CHUNK })).toEqual(mem)
     expect(verifyAuditDir(out, { chunkBytes: 1000 })).toEqual(mem)
+    // On two threads, in segments small enough that both threads take many.
+    expect(verifyAuditDir(out, { threadFromBytes: 0, threadSegmentBytes: 20_000 })).toEqual(mem)
     expect(verifyAuditPath(out, { publicKeyPem: signer.publicKeyPem }).ok).toBe(true)
     expect(verifyAuditPath(out, { publicKeyPem: generateSigningKey().publicKeyPem }).ok).toBe(false)
   })
@@ -108,6 +111,12 @@ describe('streamed audit export', () => {
       ['drop a line', 'export-log.jsonl', [...lines.slice(0, 900), ...lines.slice(901)].map((l) => `${l}\n`).join('')],
       ['swap two lines', 'export-log.jsonl', [...lines.slice(0, 1500), lines[1501], lines[1500], ...lines.slice(1502)].map((l) => `${l}\n`).join('')],
       ['truncate', 'export-log.jsonl', jsonl.slice(0, -10)],
+      ['drop the first line', 'export-log.jsonl', lines.slice(1).map((l) => `${l}\n`).join('')],
+      ['drop every line after the 700th', 'export-log.jsonl', lines.slice(0, 700).map((l) => `${l}\n`).join('')],
+      ['a line that is not JSON', 'export-log.jsonl', [...lines.slice(0, 1200), '{"at":', ...lines.slice(1201)].map((l) => `${l}\n`).join('')],
+      ['an empty line', 'export-log.jsonl', [...lines.slice(0, 300), '', ...lines.slice(300)].map((l) => `${l}\n`).join('')],
+      ['a changed seq', 'export-log.jsonl', [...lines.slice(0, 1000), lines[1000]!.replace(/"seq":\d+}$/, '"seq":7}'), ...lines.slice(1001)].map((l) => `${l}\n`).join('')],
+      ['a line appended without newline', 'export-log.jsonl', `${jsonl}${lines[5]}`],
       ['change a CSV row', 'export-log.csv', csv.replace('oem-jp', 'oem-kr')],
       ['drop the last CSV row', 'export-log.csv', csv.slice(0, csv.lastIndexOf('\r\n', csv.length - 3) + 2)],
     ]
@@ -120,6 +129,8 @@ describe('streamed audit export', () => {
       expect(v.ok, what).toBe(false)
       expect(v.problems.map((p) => p.file), what).toContain(name)
       expect(v, what).toEqual(mem)
+      // The two-thread path, with segment boundaries all over the file, says exactly the same.
+      for (const seg of [20_000, 77_777]) expect(verifyAuditDir(copy, { threadFromBytes: 0, threadSegmentBytes: seg }), `${what} (segments of ${seg} bytes)`).toEqual(mem)
     }
   })
 
@@ -130,6 +141,17 @@ describe('streamed audit export', () => {
     expect((e as AdxError).message).toContain('adx export --out DIR')
     expect(await buildAuditExport(input, { maxBytes: 10 * 2 ** 20 })).toEqual(memory)
   })
+})
+
+const manifestOf = (d: string) => readFileSync(join(d, 'manifest.json'), 'utf8')
+
+it('writes the same bytes whichever thread exports the pages', async () => {
+  for (const threadPagesBelow of [-1, 1_000]) {
+    const o = join(dir, `pages-${threadPagesBelow}`)
+    await writeAuditExport(o, input, { pageSize: 150, threadPagesBelow })
+    // The manifest carries every file's SHA-256 and the chain head.
+    expect(manifestOf(o), `threadPagesBelow ${threadPagesBelow}`).toBe(memory['manifest.json'])
+  }
 })
 
 function writeAuditExportCopy(path: string, files: AuditFiles): void {

@@ -11,6 +11,7 @@ import { type ChainVerdict, chainBytesVerifier } from '../../shared/hash-chain.t
 import { keyIdFromPem, verifyBytes } from '../../shared/signature.ts'
 import { csvRow, exportLogColumns, type ExportLogEntry } from './entries.ts'
 import { AUDIT_FORMAT, type AuditFiles, auditFileNames, chainedFiles } from './export.ts'
+import { type LogScan, scanLogInThreads } from './verify-parallel.ts'
 
 /** One failure, naming the file. */
 export interface AuditProblem {
@@ -47,7 +48,17 @@ export interface VerifyAuditOptions {
   publicKeyPem?: string
   /** Bytes read per chunk from a folder's files (default 1 MiB). */
   chunkBytes?: number
+  /**
+   * A folder's export-log.jsonl of at least this many bytes is checked on two threads
+   * (verify-parallel.ts; default 16 MiB); smaller ones in this thread.
+   */
+  threadFromBytes?: number
+  /** Bytes per segment on the two-thread path (default 4 MiB; tests make segments small). */
+  threadSegmentBytes?: number
 }
+
+/** A scan done ahead (by the two-thread path) for a file, when there is one. */
+type PreScan = (name: string) => Scan | undefined
 
 /** Longest line a chained file may have (a longer one fails instead of filling memory). */
 const MAX_LINE_BYTES = 16 * 2 ** 20
@@ -230,7 +241,21 @@ export function verifyAuditDir(dir: string, opts: VerifyAuditOptions = {}): Audi
     const st = statSync(join(dir, name))
     if (st.isFile()) sources.set(name, fileSource(join(dir, name), st.size, chunk))
   }
-  return verifyAuditSources(sources, opts)
+  // export-log.jsonl (and export-log.csv's hash) on two threads when it is large; asked for when
+  // the verifier gets to it, once.
+  let threaded: LogScan | undefined | null = null
+  const log = sources.get('export-log.jsonl')
+  const pre: PreScan = (name) => {
+    if (!log || log.size < (opts.threadFromBytes ?? 16 * 2 ** 20) || (name !== 'export-log.jsonl' && name !== 'export-log.csv')) return undefined
+    if (threaded === null)
+      threaded = scanLogInThreads(join(dir, 'export-log.jsonl'), sources.has('export-log.csv') ? join(dir, 'export-log.csv') : undefined, CSV_HEADER.toString('utf8'), {
+        maxLineBytes: MAX_LINE_BYTES,
+        segmentBytes: opts.threadSegmentBytes,
+      })
+    if (!threaded) return undefined
+    return name === 'export-log.jsonl' ? threaded.jsonl : threaded.csv
+  }
+  return verifySources(sources, opts, pre)
 }
 
 /**
@@ -245,6 +270,11 @@ export function verifyAuditPath(path: string, opts: VerifyAuditOptions = {}): Au
 
 /** Verifies the files of an export given as sources (name → chunks). */
 export function verifyAuditSources(files: ReadonlyMap<string, AuditSource>, opts: VerifyAuditOptions = {}): AuditVerdict {
+  return verifySources(files, opts, () => undefined)
+}
+
+/** verifyAuditSources, taking the scans `pre` has for a file instead of scanning it. */
+function verifySources(files: ReadonlyMap<string, AuditSource>, opts: VerifyAuditOptions, pre: PreScan): AuditVerdict {
   const problems: AuditProblem[] = []
   const fail = (file: string, reason: string) => problems.push({ file, reason })
   const manifestSrc = files.get('manifest.json')
@@ -293,7 +323,7 @@ export function verifyAuditSources(files: ReadonlyMap<string, AuditSource>, opts
   const scan = (name: string, src: AuditSource) => {
     let s = scans.get(name)
     if (!s) {
-      s = scanFile(src, (chainedFiles as readonly string[]).includes(name), name === 'export-log.jsonl' && csv !== undefined)
+      s = pre(name) ?? scanFile(src, (chainedFiles as readonly string[]).includes(name), name === 'export-log.jsonl' && csv !== undefined)
       scans.set(name, s)
     }
     return s

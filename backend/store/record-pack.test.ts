@@ -36,7 +36,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe('recordsPage (packed pages)', () => {
+describe('recordsPacked (packed pages)', () => {
   it('gives exactly the rows recordsAfter gives, page by page, over odd text and bodies', async () => {
     const range = { fromMs: 1_770_000_000_000 + 50 * 997, toMs: 1_770_000_000_000 + 650 * 997 }
     for (const limit of [1, 7, 100, 1000]) {
@@ -44,7 +44,9 @@ describe('recordsPage (packed pages)', () => {
       let b = 0
       for (;;) {
         const want = await store.recordsAfter(a, limit, range)
-        const got = await store.recordsPage(b, limit, range)
+        const page = await store.recordsPacked(b, limit, range)
+        const got = unpackRecords(page.packed, page.count)
+        if (got.length) expect(page.last).toBe(got.at(-1)!.rowid)
         expect(got.map((r) => ({ ...r, body: r.body && [...r.body] }))).toEqual(want.map((r) => ({ ...r, body: r.body && [...r.body] })))
         if (want.length === 0) break
         a = want.at(-1)!.rowid

@@ -12,7 +12,7 @@ import { fsyncDir } from '../../shared/fsync-dir.ts'
 import { incidentRef } from './incident-ref.ts'
 import { LockWatch, recoverHotJournals } from './lock.ts'
 import { migrations } from './schema.ts'
-import { PACKED_RECORDS_SQL, unpackRecords } from './record-pack.ts'
+import { PACKED_RECORDS_SQL } from './record-pack.ts'
 import type {
   CounterTotal,
   FilingRow,
@@ -31,6 +31,7 @@ import type {
   Store,
   StoredRecord,
   NewVehicle,
+  PackedRecords,
   PrincipalKind,
   VehicleRow,
   VehicleStatus,
@@ -561,10 +562,11 @@ export class SqliteStore implements Store {
     )
   }
 
-  async recordsPage(rowid: number, limit: number, range: { fromMs: number; toMs: number }): Promise<StoredRecord[]> {
+  async recordsPacked(rowid: number, limit: number, range: { fromMs: number; toMs: number }): Promise<PackedRecords> {
     return this.retry(() => {
       const r = this.stmt(PACKED_RECORDS_SQL).get([rowid, range.fromMs, range.toMs, limit])
-      return unpackRecords((r?.packed as Uint8Array | null) ?? null, num(r?.n ?? 0))
+      const count = num(r?.n ?? 0)
+      return { count, last: count ? num(r?.last) : rowid, packed: count ? ((r?.packed as Uint8Array | null) ?? null) : null }
     })
   }
 

@@ -150,6 +150,16 @@ export interface StoredRecord {
   body: Uint8Array | null
 }
 
+/** A page of export records packed into one buffer (backend/store/record-pack.ts). */
+export interface PackedRecords {
+  /** Rows in the page (0: no more). */
+  count: number
+  /** Highest rowid in the page (the next page's cursor). */
+  last: number
+  /** The packed rows (null when count is 0). */
+  packed: Uint8Array | null
+}
+
 /** A signed policy as issued. */
 export interface PolicyRow {
   version: number
@@ -266,10 +276,11 @@ export interface Store {
   /** Export records after a cursor in insertion order; `fromMs`/`toMs` bound exportedMs ([from, to)). */
   recordsAfter(rowid: number, limit: number, range?: { fromMs: number; toMs: number }): Promise<StoredRecord[]>
   /**
-   * The same rows as recordsAfter(rowid, limit, range), read as one packed page (record-pack.ts):
-   * for long scans (the audit export), far cheaper per row; bodies are views into the page.
+   * The same rows as recordsAfter(rowid, limit, range), as one packed page (record-pack.ts
+   * unpackRecords reads it): for long scans (the audit export), far cheaper per row, and one
+   * buffer that can be handed to another thread.
    */
-  recordsPage(rowid: number, limit: number, range: { fromMs: number; toMs: number }): Promise<StoredRecord[]>
+  recordsPacked(rowid: number, limit: number, range: { fromMs: number; toMs: number }): Promise<PackedRecords>
 
   /** Next version of the one monotonic policy sequence, reserved and stored with the row built for it. */
   savePolicy(build: (version: number) => Omit<PolicyRow, 'version'>): Promise<PolicyRow>
