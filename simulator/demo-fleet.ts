@@ -3,6 +3,7 @@
  * in one process, against a real backend (embedded broker, SQLite) and an abroad sink.
  * `adx demo` runs it; tests and `adx sim` build on it.
  */
+import { apiClient } from './api-client.ts'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -136,14 +137,7 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
     plan.push({ id: gatewayId, secret, members })
   }
   const base = `http://${backend.http.host}:${backend.http.port}`
-  const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
-    const res = await fetch(base + path, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    })
-    return res.json()
-  }
+  const api = apiClient(base, token)
   if (external) await provisionThroughApi(api, plan, opts.filings ?? [])
   else {
     const store = await openSqliteStore(backend.storePath)
