@@ -14,8 +14,10 @@
  * three recipients; exportedMs spread over the whole year at every fill stage.
  *
  * The store is filled in stages (quick: 10k, 50k; full: 100k, 400k, 700k, 1M); at each stage:
- *  - export = writeAuditExport (year 2025, streamed to the folder: the `adx export` work minus start-up),
- *  - verify = verifyAuditDir (streamed: the `adx verify` work minus start-up),
+ *  - export = writeAuditExport (year 2025, streamed to the folder: the `adx export` work minus start-up;
+ *    two threads: the export log is chained, hashed and written by a writer thread),
+ *  - verify = verifyAuditDir (streamed: the `adx verify` work minus start-up; export-log.jsonl
+ *    checked in segments on two threads),
  *  - baseline 1: `sha256sum` (GNU coreutils) over the exported files, in the page cache as
  *    written (so is the verify run's read),
  *  - baseline 2: node:crypto SHA-256 over the same files (readFileSync + createHash),
@@ -24,7 +26,8 @@
  * too). Budget BENCH_AUDIT_BUDGET_S (600 s full, 120 s quick) per stage: a stage gets
  * fewer rounds (at least 1) when its fill + rounds, extrapolated linearly from the previous
  * stage, would pass it, and is skipped (and said so) when not even one round fits; a stage that
- * throws is reported with its error and the bench stops there.
+ * throws is reported with its error and the bench stops there. BENCH_AUDIT_STAGES (a comma-separated
+ * list of record counts; BENCH_AUDIT_STAGES=1000000 for the 1M stage alone) picks the stages.
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'

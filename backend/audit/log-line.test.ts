@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { StoredRecord } from '../store/types.ts'
-import { csvRow, exportLogEntry, exportLogEntryJson } from './entries.ts'
+import { csvRow, exportLogColumns, exportLogEntry, exportLogEntryJson, type ExportLogEntry } from './entries.ts'
 import { exportLogTexts } from './log-line.ts'
 
 // Text that exercises JSON escaping, CSV quoting and the formula guard.
@@ -54,6 +54,47 @@ describe('exportLogTexts', () => {
         expect(exportLogTexts(s, r)).toEqual({ json: exportLogEntryJson(e), csv: csvRow(e) })
       }),
       { numRuns: 3000 },
+    )
+  })
+})
+
+// entries.ts csvField before its per-column memo: the reference for csvRow over any parsed entry.
+const quoteRef = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+function csvFieldRef(v: unknown): string {
+  if (typeof v === 'number') return String(v)
+  if (typeof v === 'string') {
+    const c = v.charCodeAt(0)
+    return quoteRef(c === 61 || c === 43 || c === 45 || c === 64 ? `'${v}` : v)
+  }
+  let s: string
+  if (Array.isArray(v)) s = v.join(';')
+  else if (v && typeof v === 'object')
+    s = Object.keys(v)
+      .sort()
+      .map((k) => `${k}=${String((v as Record<string, unknown>)[k])}`)
+      .join(';')
+  else s = String(v)
+  return quoteRef(s)
+}
+
+describe('csvRow', () => {
+  it('writes what csvField writes for every column of any parsed entry, row after row', () => {
+    // Few distinct values, so that columns repeat (the memo's path) and change (its reset).
+    const value = fc.oneof(
+      fc.constantFrom('a', 'a', '=x', 'b,c', '', 0, 1, -0, Number.NaN, null, true),
+      fc.constantFrom(['x'], ['x', 'y'], ['x', null], [1, 'x'], [], [['n']]),
+      fc.constantFrom({ vin: 1 }, { vin: 1, phone: 2 }, { phone: 2, vin: 1 }, { vin: '1' }, { vin: { a: 1 } }, {}, JSON.parse('{"__proto__":1}') as object),
+      fc.jsonValue(),
+    )
+    const entry = fc.array(value, { minLength: exportLogColumns.length, maxLength: exportLogColumns.length })
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 8 }), (rows) => {
+        for (const vals of rows) {
+          const e = JSON.parse(JSON.stringify(Object.fromEntries(exportLogColumns.map((c, k) => [c, vals[k]])))) as ExportLogEntry
+          expect(csvRow(e)).toBe(exportLogColumns.map((c) => csvFieldRef(e[c])).join(','))
+        }
+      }),
+      { numRuns: 1000 },
     )
   })
 })

@@ -17,6 +17,7 @@ import type { PackedRecords } from '../store/types.ts'
 import type { CataloguePart } from './catalogue.ts'
 import type { FileDigest, FileSink } from './file-sink.ts'
 import type { LogWriterData, LogWriterReply, LogWriterRequest } from './log-writer-thread.ts'
+import { threadExecArgv } from './thread-argv.ts'
 
 /** What a log writer gives when it is ended. */
 export interface LogWritten {
@@ -76,7 +77,7 @@ export interface ThreadLogWriterOptions {
   pack: Pick<RulePack, 'rules' | 'scenarios'>
   /** Bytes of entries per batch sent to the thread (default 1 MiB); also the thread's write chunk ×4. */
   batchBytes?: number
-  /** Messages (batches and pages) in flight before ready() waits (default 16). */
+  /** Messages (batches and pages) in flight before ready() waits (default 8). */
   inFlight?: number
   /** The thread takes an offered page when at most this many messages are in flight (default 1; -1: never). */
   takePagesBelow?: number
@@ -98,12 +99,10 @@ interface Batch {
  */
 export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions): Promise<ExportLogWriter> {
   const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
-  const maxInFlight = Math.max(opts.inFlight ?? 16, 1)
+  const maxInFlight = Math.max(opts.inFlight ?? 8, 1)
   const takeBelow = opts.takePagesBelow ?? 1
   const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
-  // --input-type (node -e) cannot apply to a file entry; the rest of the flags carry over.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-  const worker = new Worker(entry, { workerData: data, execArgv })
+  const worker = new Worker(entry, { workerData: data, execArgv: threadExecArgv() })
   let failure: AdxError | undefined
   let finished: ((w: LogWritten) => void) | undefined
   let waiting: (() => void) | undefined

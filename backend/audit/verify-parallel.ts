@@ -14,6 +14,7 @@ import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_thread
 import type { ChainVerdict } from '../../shared/hash-chain.ts'
 import { combineSegments, RowBuffer, type SegmentResult, verifySegment } from './verify-segment.ts'
 import type { VerifyReply, VerifyRequest, VerifyThreadData } from './verify-thread.ts'
+import { threadExecArgv } from './thread-argv.ts'
 
 /** What the two-thread scan found (the shape verify.ts's sequential scan gives). */
 export interface LogScan {
@@ -43,9 +44,7 @@ export function scanLogInThreads(jsonlPath: string, csvPath: string | undefined,
   const flags = new Int32Array(new SharedArrayBuffer(8))
   const { port1, port2 } = new MessageChannel()
   const data: VerifyThreadData = { reply: port2, flags: flags.buffer as SharedArrayBuffer, csvHeader, csvPath }
-  // --input-type (node -e) cannot apply to a file entry; the rest of the flags carry over.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-  const worker = new Worker(entry, { workerData: data, transferList: [port2], execArgv })
+  const worker = new Worker(entry, { workerData: data, transferList: [port2], execArgv: threadExecArgv() })
   worker.unref()
   const fd = openSync(jsonlPath, 'r')
   try {
