@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { wire } from '../shared/wire/index.ts'
 import { PSEUDONYM_KEY_HEX, VIN } from '../agent/daemon/test-fixtures.ts'
+import { AGENT_LAUNCH_ENV, AGENT_NODE_ARGS } from '../agent/daemon/launch.ts'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const BUNDLE = join(ROOT, 'dist', 'agent', 'adx-agent.mjs')
@@ -182,12 +183,21 @@ export interface BundledAgent {
   stop(): Promise<number | null>
 }
 
-/** Spawn `node [nodeArgs] dist/agent/adx-agent.mjs agent --config FILE` and wait for the ingress. */
-export async function spawnBundled(configFile: string, httpPort: number, opts: { nodeArgs?: string[]; bundle?: string } = {}): Promise<BundledAgent> {
+/**
+ * Spawn the bundle as deployed and wait for the ingress: `node <AGENT_NODE_ARGS> [nodeArgs]
+ * dist/agent/adx-agent.mjs agent --config FILE` with AGENT_LAUNCH_ENV in the environment, which
+ * is what the `dist/agent/adx-agent` launcher (and so the systemd unit) runs; node is this
+ * process's node. `asDeployed: false` runs bare `node [nodeArgs] bundle` instead (for comparisons).
+ */
+export async function spawnBundled(configFile: string, httpPort: number, opts: { nodeArgs?: string[]; bundle?: string; asDeployed?: boolean } = {}): Promise<BundledAgent> {
   const bundle = opts.bundle ?? BUNDLE
   if (!existsSync(bundle)) throw new Error(`${bundle} missing (npx tsx scripts/build-agent.ts)`)
+  const deployed = opts.asDeployed ?? true
   const t0 = performance.now()
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), bundle, 'agent', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(deployed ? AGENT_NODE_ARGS : []), ...(opts.nodeArgs ?? []), bundle, 'agent', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: deployed ? { ...AGENT_LAUNCH_ENV, ...process.env } : process.env,
+  })
   let startedLogMs = Number.NaN
   let out = ''
   let err = ''

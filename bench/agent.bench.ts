@@ -16,8 +16,12 @@
  * 3. startup: spawn → HTTP ingress accepts a connection, N times (10, --quick 5), against a bare
  *    `node -e "require('http').createServer().listen(PORT)"`. Goal: ≤ 500 ms.
  *
+ * The bundled process is started as deployed: with the node flags and malloc environment of
+ * the `dist/agent/adx-agent` launcher that the systemd unit runs (agent/daemon/launch.ts).
+ *
  * Options for memory experiments without touching agent/: --bundle FILE (a patched copy),
- * --node-arg ARG (repeatable, e.g. --node-arg=--max-semi-space-size=1).
+ * --node-arg ARG (repeatable, e.g. --node-arg=--max-semi-space-size=1), --plain-node (run
+ * `node bundle` without the launcher's flags and environment, for comparison).
  */
 import { spawn } from 'node:child_process'
 import http from 'node:http'
@@ -49,6 +53,8 @@ export interface AgentBenchOptions {
   only?: string[]
   bundle?: string
   nodeArgs?: string[]
+  /** Start the bundle as bare `node bundle`, without the launcher's flags and environment. */
+  plainNode?: boolean
   log?: (s: string) => void
 }
 
@@ -240,14 +246,14 @@ async function httpCeilings(count: number, clients: number): Promise<{ bare: num
   return { bare: count / bare.seconds, hono: count / hono.seconds }
 }
 
-async function bundledEnqueue(count: number, clients: number, bundle: string, nodeArgs: string[]): Promise<number> {
+async function bundledEnqueue(count: number, clients: number, bundle: string, nodeArgs: string[], asDeployed: boolean): Promise<number> {
   const dir = tempDir('adx-bench-agentb-')
   try {
     const signer = testSigner()
     const httpPort = await freePort()
     const dead = await freePort() // nothing listens there: backend and destination unreachable
     const cfg = writeBundleConfig({ dir, httpPort, backendPort: dead, policyPublicKeyPem: signer.publicKeyPem, sinkUrl: `https://127.0.0.1:${dead}/v1/adx`, sinkPin: 'a'.repeat(64), outbox: { maxBytes: 2 ** 30, maxItems: 1_000_000 }, logLevel: 'warn' })
-    const a = await spawnBundled(cfg, httpPort, { bundle, nodeArgs })
+    const a = await spawnBundled(cfg, httpPort, { bundle, nodeArgs, asDeployed })
     try {
       await postAll(httpPort, payloads('bw-', 500, 'oem-eu'), clients)
       const r = await postAll(httpPort, payloads('b-', count, 'oem-eu'), clients)
@@ -294,7 +300,7 @@ export async function benchEnqueue(o: AgentBenchOptions, log: (s: string) => voi
   const bundle = o.bundle ?? BUNDLE
   let bundled = Number.NaN
   try {
-    bundled = await bundledEnqueue(count, clients, bundle, o.nodeArgs ?? [])
+    bundled = await bundledEnqueue(count, clients, bundle, o.nodeArgs ?? [], !o.plainNode)
   } catch (e) {
     log(`   bundled process: failed (${(e as Error).message})`)
   }
@@ -382,7 +388,7 @@ export async function benchMemory(o: AgentBenchOptions, log: (s: string) => void
   const rate = 100
   const bundle = o.bundle ?? BUNDLE
   const nodeArgs = o.nodeArgs ?? []
-  log(`\n## 2. resident memory: bundled agent (${bundle}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}) fed ${rate} payloads/s over HTTP for ${minutes} min; stand-in aedes backend (acks records), pinned HTTPS sink; log level warn; VmRSS every 5 s`)
+  log(`\n## 2. resident memory: bundled agent (${bundle}${o.plainNode ? ', plain node' : ', as the launcher starts it'}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}) fed ${rate} payloads/s over HTTP for ${minutes} min; stand-in aedes backend (acks records), pinned HTTPS sink; log level warn; VmRSS every 5 s`)
   const dir = tempDir('adx-bench-mem-')
   const signer = testSigner()
   const sink = await startTestSink(dir)
@@ -395,7 +401,7 @@ export async function benchMemory(o: AgentBenchOptions, log: (s: string) => void
   const cfg = writeBundleConfig({ dir, httpPort, backendPort: backend.port, policyPublicKeyPem: signer.publicKeyPem, sinkUrl: sink.url, sinkPin: sink.fingerprint, logLevel: 'warn' })
   const probe = writeMemProbe(dir, 5000)
   let delivered = 0
-  const a = await spawnBundled(cfg, httpPort, { bundle, nodeArgs: ['--import', probe, ...nodeArgs] })
+  const a = await spawnBundled(cfg, httpPort, { bundle, nodeArgs: ['--import', probe, ...nodeArgs], asDeployed: !o.plainNode })
   const samples: { s: number; rssMiB: number }[] = []
   let result: MemoryResult
   try {
@@ -507,7 +513,7 @@ export async function benchStartup(o: AgentBenchOptions, log: (s: string) => voi
       mkdirSync(d)
       const httpPort = await freePort()
       const cfg = writeBundleConfig({ dir: d, httpPort, backendPort: backend.port, policyPublicKeyPem: signer.publicKeyPem, sinkUrl: 'https://127.0.0.1:9/v1/adx', sinkPin: 'a'.repeat(64), logLevel: 'info' })
-      const a = await spawnBundled(cfg, httpPort, { bundle, ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) })
+      const a = await spawnBundled(cfg, httpPort, { bundle, asDeployed: !o.plainNode, ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) })
       for (let k = 0; k < 100 && Number.isNaN(a.startedLogMs); k++) await sleep(5)
       agent.push(a.readyMs)
       logLine.push(a.startedLogMs)
@@ -552,6 +558,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       only: { type: 'string' },
       bundle: { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
+      'plain-node': { type: 'boolean', default: false },
     },
   })
   const t0 = Date.now()
@@ -566,6 +573,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ...(values.only ? { only: values.only.split(',') } : {}),
     ...(values.bundle ? { bundle: values.bundle } : {}),
     ...(values['node-arg'] ? { nodeArgs: values['node-arg'] } : {}),
+    plainNode: values['plain-node'],
   })
   console.log(`\ndone in ${fmt((Date.now() - t0) / 1000)} s`)
   process.exit(0)

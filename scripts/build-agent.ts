@@ -10,10 +10,13 @@
  * character is Latin-1, so the unminified bundle (~2.8 MB with a few "—" in comments) held
  * ~5.7 MiB; minified it is about a third of that.
  *
+ * Beside it, `adx-agent`: the sh launcher with the node flags and malloc settings that only work
+ * at process start (agent/daemon/launch.ts); the systemd unit runs it.
+ *
  * Flags: --no-verify (skip the checks), --no-minify (readable output for debugging).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -22,6 +25,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { build } from 'esbuild'
 import { parse as parseYaml } from 'yaml'
 import { precompiledPath, type PrecompiledYaml, yamlTextSha256 } from '../agent/load-inspector.ts'
+import { launcherScript } from '../agent/daemon/launch.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, 'dist', 'agent')
@@ -86,6 +90,11 @@ for (const name of ['cn-2026.yaml', 'vss-overlay.yaml']) {
   writeFileSync(precompiledPath(join(outDir, name)), JSON.stringify(pre))
   copies.push([name, `${name}.json`])
 }
+// The launcher the systemd unit runs: node flags and malloc settings that only work at start.
+const launcher = join(outDir, 'adx-agent')
+writeFileSync(launcher, launcherScript('adx-agent.mjs'))
+chmodSync(launcher, 0o755)
+copies.push(['adx-agent', 'adx-agent'])
 const kb = (f: string) => `${Math.round(statSync(f).size / 1024)} KiB`
 console.log(`built ${outFile} (${kb(outFile)}), inputs: ${Object.keys(result.metafile.inputs).length}`)
 for (const [, to] of copies) console.log(`  + ${to} (${kb(join(outDir, to))})`)
@@ -94,6 +103,8 @@ if (!args.has('--no-verify')) {
   const node = process.execPath
   const help = execFileSync(node, [outFile, '--help'], { encoding: 'utf8' })
   if (!help.includes('agent')) throw new Error(`--help does not list the agent command:\n${help}`)
+  const viaLauncher = execFileSync(launcher, ['--help'], { encoding: 'utf8', env: { ...process.env, ADX_NODE: node } })
+  if (viaLauncher !== help) throw new Error(`the launcher ${launcher} does not run the bundle:\n${viaLauncher}`)
   const dir = mkdtempSync(join(tmpdir(), 'adx-agent-build-'))
   const bad = join(dir, 'bad.yaml')
   writeFileSync(bad, 'vehicle: { id: "bad/id" }\ningress: { http: { host: 0.0.0.0, port: 8470 } }\n')
