@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { wire, type Incident } from '../../shared/wire/index.ts'
-import type { Outbox } from '../outbox/index.ts'
+import type { EnqueueItem, Outbox } from '../outbox/index.ts'
 import { INCIDENTS_QUEUE, PRIORITY } from './queues.ts'
 
 /** Incident types the agent raises. */
@@ -55,6 +55,12 @@ export function buildIncident(i: IncidentInput): Incident {
     recipients: i.recipients ?? [],
     subjectPseudonyms: i.subjectPseudonyms ?? [],
   }
+}
+
+/** The outbox item that queues an incident for the backend (INCIDENTS_QUEUE, keyed on its id). */
+export function incidentItem(input: IncidentInput): EnqueueItem {
+  const inc = buildIncident(input)
+  return { id: inc.incidentId, destination: INCIDENTS_QUEUE, priority: PRIORITY.uplink, body: wire.Incident.encode(wire.Incident.fromObject(inc)).finish() }
 }
 
 /**

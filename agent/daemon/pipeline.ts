@@ -20,11 +20,11 @@ import { wire, type ExportRecord } from '../../shared/wire/index.ts'
 import { payloadKindOf, type Inspector } from '../inspect/inspector.ts'
 import { failClosedReasons, type HoldReason } from '../inspect/reasons.ts'
 import type { Verdict } from '../inspect/verdict.ts'
-import type { Outbox, OutboxItem } from '../outbox/index.ts'
+import type { EnqueueItem, Outbox, OutboxItem } from '../outbox/index.ts'
 import type { AuditLog } from './audit-log.ts'
 import type { DestinationConfig } from './config.ts'
 import type { EventBus } from './event-bus.ts'
-import { queueIncident, type IncidentInput } from './incidents.ts'
+import { incidentItem, type IncidentInput } from './incidents.ts'
 import type { PolicyKeeper } from './policy-keeper.ts'
 import { HOLD_UNKNOWN_DESTINATION, HOLD_UNKNOWN_VEHICLE, INGRESS_QUEUE, type IngressMeta, PRIORITY, RECORDS_QUEUE } from './queues.ts'
 import type { AgentState } from './state.ts'
@@ -176,53 +176,55 @@ export class Pipeline {
     }
   }
 
-  /** Inspect and commit one batch. Returns false when nothing could be completed (e.g. outbox full). */
+  /**
+   * Inspect and commit one batch. The batch's subjects and lease use are flushed to the state
+   * file first; then each payload's products and its ack (or hold) go in one outbox
+   * transaction (`outbox.settle`), all payloads of the batch in one group commit: one outbox
+   * fsync per batch. Returns false when nothing could be completed (e.g. outbox full).
+   */
   async processBatch(items: OutboxItem[]): Promise<boolean> {
     const { outbox, audit, log, bus } = this.deps
-    const work: { id: string; ops: Promise<unknown>[]; hold?: string }[] = []
+    const work: { id: string; produce: EnqueueItem[]; hold?: string }[] = []
     const touched = new Set<string>()
     for (const item of items) {
-      const ops: Promise<unknown>[] = []
-      const hold = this.processOne(item, ops, touched)
-      work.push(hold ? { id: item.id, ops, hold } : { id: item.id, ops })
+      const produce: EnqueueItem[] = []
+      const hold = this.processOne(item, produce, touched)
+      work.push(hold ? { id: item.id, produce, hold } : { id: item.id, produce })
     }
-    const done: string[] = []
-    const holds = new Map<string, string[]>()
-    let stuck = 0
-    let firstError: unknown
-    for (const w of work) {
-      const results = await Promise.allSettled(w.ops)
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed) {
-        stuck++
-        firstError ??= failed.reason
-        continue
-      }
-      if (w.hold) holds.set(w.hold, [...(holds.get(w.hold) ?? []), w.id])
-      else done.push(w.id)
-    }
-    // One line per batch, not per payload: a full outbox would otherwise flood the log.
-    if (stuck) log.warn({ err: firstError, count: stuck }, 'could not queue what payloads produced (e.g. outbox full); they stay in ingress and are retried')
     // Subjects and lease use of the batch become durable before its payloads are acknowledged.
     this.deps.state.flush()
-    for (const [code, ids] of holds) await outbox.hold(ids, code, { destination: INGRESS_QUEUE })
-    if (done.length) await outbox.ack(INGRESS_QUEUE, done)
+    const results = await Promise.allSettled(work.map((w) => outbox.settle({ destination: INGRESS_QUEUE, ...w })))
+    let settled = 0
+    let held = 0
+    let stuck = 0
+    let firstError: unknown
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled' && r.value.settled) {
+        settled++
+        if (work[i]!.hold) held++
+      } else {
+        stuck++
+        firstError ??= r.status === 'rejected' ? r.reason : r.value.settled ? undefined : r.value.error
+      }
+    })
+    // One line per batch, not per payload: a full outbox would otherwise flood the log.
+    if (stuck) log.warn({ err: firstError, count: stuck }, 'could not queue what payloads produced (e.g. outbox full); they stay in ingress and are retried')
     audit.sync()
-    this.processed += done.length + [...holds.values()].reduce((n, l) => n + l.length, 0)
+    this.processed += settled
     for (const d of touched) bus.emit('enqueued', { destination: d })
-    return done.length > 0 || holds.size > 0
+    return settled > 0 || held > 0
   }
 
-  /** Decide one payload; pushes its writes into `ops`; returns the hold code when held. */
-  private processOne(item: OutboxItem, ops: Promise<unknown>[], touched: Set<string>): string | undefined {
-    const { outbox, inspector, audit, state } = this.deps
+  /** Decide one payload; pushes the items it produces into `produce`; returns the hold code when held. */
+  private processOne(item: OutboxItem, produce: EnqueueItem[], touched: Set<string>): string | undefined {
+    const { inspector, audit, state } = this.deps
     const meta = parseMeta(item.meta)
     const nowMs = this.now()
     // On a gateway each payload belongs to one of its vehicles, with that vehicle's policy and lease.
     const vehicleId = meta.veh ?? this.deps.vehicleId
     const keeper = meta.veh === undefined ? this.deps.keeper : this.deps.keeperOf?.(meta.veh)
     const incident = (i: Omit<IncidentInput, 'vehiclePseudonym' | 'detectedMs'>) => {
-      ops.push(queueIncident(outbox, { ...i, vehiclePseudonym: vehicleId, detectedMs: nowMs }))
+      produce.push(incidentItem({ ...i, vehiclePseudonym: vehicleId, detectedMs: nowMs }))
       touched.add('@incidents')
     }
     const dest = this.dests.get(meta.dest)
@@ -293,11 +295,11 @@ export class Pipeline {
     // Abroad, the id the receiver sees is the sanitised payload's (identifiers in it pseudonymised).
     // On a gateway the vehicle prefixes the delivery id: two vehicles may use the same payload id.
     const deliveryId = (abroad && v.payloadId) || meta.pid
-    ops.push(outbox.enqueue({ id: meta.veh === undefined ? deliveryId : `${meta.veh}|${deliveryId}`, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) }))
+    produce.push({ id: meta.veh === undefined ? deliveryId : `${meta.veh}|${deliveryId}`, destination: dest.name, priority: PRIORITY.payload, body: v.output, meta: JSON.stringify({ recordId }) })
     touched.add(dest.name)
     if (abroad) {
       const rec = exportRecordOf(v, { recordId, vehicleId, nowMs, leaseId: policy.leaseId })
-      ops.push(outbox.enqueue({ id: recordId, destination: RECORDS_QUEUE, priority: PRIORITY.uplink, body: wire.ExportRecord.encode(wire.ExportRecord.fromObject(rec)).finish() }))
+      produce.push({ id: recordId, destination: RECORDS_QUEUE, priority: PRIORITY.uplink, body: wire.ExportRecord.encode(wire.ExportRecord.fromObject(rec)).finish() })
       touched.add(RECORDS_QUEUE)
     }
     audit.append({ event: 'send', ...summary, ...(abroad ? { recordId } : {}), bytes: v.sizes.exportedBytes, codes: [] })

@@ -21,4 +21,6 @@ export type {
   OutboxOptions,
   OutboxRefusedIncident,
   OutboxStats,
+  SettleResult,
+  SettleWork,
 } from './types.ts'

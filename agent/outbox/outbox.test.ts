@@ -466,3 +466,49 @@ describe('lifecycle and restart', () => {
     expect((await rejection(openOutbox({ path: ':memory:' }))).code).toBe('ADX_ERR_OUTBOX_INVALID')
   })
 })
+
+describe('settle (products and the ack or hold of their source in one commit)', () => {
+  it('queues the products and acks the source in the same transaction', async () => {
+    const { o, path } = await fresh()
+    await o.enqueue(item('src', '@in'))
+    const commits = o.stats().commits
+    const r = await o.settle({ destination: '@in', id: 'src', produce: [item('out', 'eu'), item('rec', '@records')] })
+    expect(r.settled).toBe(true)
+    expect(o.stats().commits).toBe(commits + 1)
+    expect(ids(o, '@in')).toEqual([])
+    expect(ids(o, 'eu')).toEqual(['out'])
+    expect(ids(o, '@records')).toEqual(['rec'])
+    // the ack left a tombstone: the source cannot be queued twice
+    expect((await o.enqueue(item('src', '@in'))).status).toBe('already-delivered')
+    const again = await reopen(o, path)
+    expect(ids(again, 'eu')).toEqual(['out'])
+    expect(ids(again, '@in')).toEqual([])
+  })
+
+  it('holds the source instead of acking it when asked, and many settles share one commit', async () => {
+    const { o } = await fresh()
+    for (const id of ['a', 'b', 'c']) await o.enqueue(item(id, '@in'))
+    const commits = o.stats().commits
+    const rs = await Promise.all([
+      o.settle({ destination: '@in', id: 'a', produce: [item('a', 'eu')] }),
+      o.settle({ destination: '@in', id: 'b', produce: [item('inc-b', '@incidents')], hold: 'ADX_HOLD_X' }),
+      o.settle({ destination: '@in', id: 'c', produce: [] }),
+    ])
+    expect(rs.every((r) => r.settled)).toBe(true)
+    expect(o.stats().commits).toBe(commits + 1)
+    expect(o.listHeld('@in').map((h) => [h.id, h.reasonCode])).toEqual([['b', 'ADX_HOLD_X']])
+    expect(ids(o, 'eu')).toEqual(['a'])
+    expect(ids(o, '@incidents')).toEqual(['inc-b'])
+  })
+
+  it('leaves the source in place when a product is refused (outbox full)', async () => {
+    const { o } = await fresh({ maxItems: 2 })
+    await o.enqueue(item('src', '@in'))
+    const r = await o.settle({ destination: '@in', id: 'src', produce: [item('p1', 'eu'), item('p2', 'eu')] })
+    expect(r.settled).toBe(false)
+    if (!r.settled) expect(isOutboxError(r.error, 'ADX_ERR_OUTBOX_FULL')).toBe(true)
+    expect(ids(o, '@in')).toEqual(['src'])
+    expect(ids(o, 'eu')).toEqual(['p1'])
+    await expect(o.settle({ destination: '@in', id: 'src', produce: [{ ...item('bad'), body: 'x' as never }] })).rejects.toMatchObject({ code: 'ADX_ERR_OUTBOX_INVALID' })
+  })
+})

@@ -43,6 +43,8 @@ import type {
   OutboxOptions,
   OutboxRefusedIncident,
   OutboxStats,
+  SettleResult,
+  SettleWork,
 } from './types.ts'
 
 const MAX_ID_CHARS = 256
@@ -216,6 +218,8 @@ export class Outbox {
   private totalItems = 0
   private closed = false
   private commitCount = 0
+  /** An ack in the batch being committed: prune tombstones once before COMMIT. */
+  private pruneDue = false
   /** Incidents produced by the batch being committed; emitted only after COMMIT. */
   private batchIncidents: OutboxIncident[] = []
 
@@ -372,6 +376,48 @@ export class Outbox {
   }
 
   /**
+   * Queue what one item produced and acknowledge the item (or hold it), in one transaction:
+   * one fsync for the products and the ack instead of two, and no window in which the
+   * products are committed but the item is not settled. Concurrent settles share the commit
+   * like every mutation. Items are validated first (a bad one rejects with
+   * ADX_ERR_OUTBOX_INVALID and nothing is written); a product refused inside the transaction
+   * (ADX_ERR_OUTBOX_FULL, ADX_ERR_OUTBOX_ITEM_TOO_LARGE) resolves `settled: false` and leaves
+   * the item where it is. Rejects with ADX_ERR_OUTBOX_IO / ADX_ERR_OUTBOX_CLOSED like enqueue.
+   * @example await outbox.settle({ destination: '@ingress', id, produce: [{ id, destination: 'oem-eu', priority: 1, body }] })
+   */
+  settle(work: SettleWork): Promise<SettleResult> {
+    let dest: string
+    let id: string
+    let hold: string | undefined
+    let produce: EnqueueItem[]
+    try {
+      dest = checkName('destination', work.destination)
+      id = checkName('id', work.id)
+      hold = work.hold === undefined ? undefined : checkName('hold', work.hold, MAX_REASON_CHARS)
+      produce = work.produce.map((p) => this.validateItem(p))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const bytes = produce.reduce((n, p) => n + p.body.byteLength, 64)
+    return this.submit(() => {
+      const enqueued: EnqueueResult[] = []
+      for (const p of produce) {
+        if (p.body.byteLength > this.cfg.maxBytes) {
+          const err = new OutboxError('ADX_ERR_OUTBOX_ITEM_TOO_LARGE', `${p.body.byteLength} bytes > maxBytes ${this.cfg.maxBytes}`, [`id=${p.id}`])
+          this.batchIncidents.push(this.refusedIncident(p, err.code))
+          return { settled: false, error: err, enqueued }
+        }
+        const r = this.applyEnqueue(p)
+        if (r instanceof OutboxError) return { settled: false, error: r, enqueued }
+        enqueued.push(r)
+      }
+      if (hold === undefined) this.applyAck(dest, [id])
+      else this.applyHold([id], hold, dest)
+      return { settled: true, enqueued }
+    }, bytes) as Promise<SettleResult>
+  }
+
+  /**
    * Forget stored eviction incidents once the daemon has raised them durably elsewhere.
    * Resolves with how many were removed.
    */
@@ -524,7 +570,9 @@ export class Outbox {
     let failure: unknown = null
     try {
       this.db.exec('BEGIN IMMEDIATE')
+      this.pruneDue = false
       for (const job of jobs) results.push(job.run())
+      if (this.pruneDue) pruneDelivered(this.db, this.cfg.deliveredTtlMs, this.cfg.maxDelivered, this.cfg.now())
       this.db.exec('COMMIT')
       this.commitCount++
     } catch (e) {
@@ -689,7 +737,7 @@ export class Outbox {
       }
       if (this.cfg.deliveredTtlMs > 0) this.stmts.tombstone.run([destination, id, now])
     }
-    pruneDelivered(this.db, this.cfg.deliveredTtlMs, this.cfg.maxDelivered, now)
+    this.pruneDue = true // once per transaction, before COMMIT (runBatch)
     return { acked, missing }
   }
 

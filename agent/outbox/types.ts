@@ -118,6 +118,30 @@ export interface HoldResult {
   missing: string[]
 }
 
+/**
+ * settle(): queue what one item produced, then acknowledge the item (or hold it with
+ * `hold`), all in one group-commit transaction.
+ */
+export interface SettleWork {
+  /** Where the item being settled is queued (e.g. the daemon's `@ingress`). */
+  destination: string
+  id: string
+  /** Items it produced, queued first (idempotent on their (destination, id) like enqueue). */
+  produce: readonly EnqueueItem[]
+  /** Hold the item with this reason code instead of acknowledging it. */
+  hold?: string
+}
+
+/** settle() outcome. */
+export type SettleResult =
+  /** Every product was queued (or already there) and the item was acked or held in the same commit. */
+  | { settled: true; enqueued: EnqueueResult[] }
+  /**
+   * A product was refused (e.g. ADX_ERR_OUTBOX_FULL): the products before it stay queued, the
+   * item was neither acked nor held. Retry later (products are idempotent).
+   */
+  | { settled: false; error: Error; enqueued: EnqueueResult[] }
+
 /** Per-destination figures. Held items are included in items/bytes. */
 export interface DestinationStats {
   items: number
