@@ -31,7 +31,7 @@ if (cmd === 'fill') {
   await store.close()
 } else if (cmd === 'export') {
   const store = await openSqliteStore(a!)
-  await writeAuditExport(b!, { store, pack, plan, ciio: false, signer: generateSigningKey(), table: gradeTable(pack), range: yearRange(AUDIT_YEAR, plan), nowMs }, { pageSize: process.env.PAGE ? Number(process.env.PAGE) : undefined })
+  await writeAuditExport(b!, { store, pack, plan, ciio: false, signer: generateSigningKey(), table: gradeTable(pack), range: yearRange(AUDIT_YEAR, plan), nowMs }, { pageSize: process.env.PAGE ? Number(process.env.PAGE) : undefined, threadPagesBelow: process.env.THREAD_PAGES ? Number(process.env.THREAD_PAGES) : undefined })
   await store.close()
 } else if (cmd === 'verify') {
   const v = verifyAuditDir(a!)

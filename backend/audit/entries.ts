@@ -6,7 +6,7 @@
 import { filingKindNames } from '../measure/filings.ts'
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { StoredRecord } from '../store/types.ts'
-import { decodeRecord } from './record-codec.ts'
+import { decodeAuditRecord, decodeRecord } from './record-codec.ts'
 
 /** One export-log entry. */
 export interface ExportLogEntry {
@@ -44,6 +44,19 @@ export function decodeRecordBody(body: Uint8Array | null): ExportRecord | undefi
   if (!body) return undefined
   try {
     return decodeRecord(body)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * decodeRecordBody for the audit export's hot loop (record-codec.ts decodeAuditRecord): the
+ * fields exportLogEntry and the catalogue read, not the ids the store's columns give.
+ */
+export function decodeAuditBody(body: Uint8Array | null): ExportRecord | undefined {
+  if (!body) return undefined
+  try {
+    return decodeAuditRecord(body)
   } catch {
     return undefined
   }

@@ -5,7 +5,7 @@
  */
 import type { StoredRecord } from '../store/types.ts'
 import type { CatalogueBuilder } from './catalogue.ts'
-import { decodeRecordBody } from './entries.ts'
+import { decodeAuditBody } from './entries.ts'
 import { exportLogTexts } from './log-line.ts'
 
 /**
@@ -14,7 +14,7 @@ import { exportLogTexts } from './log-line.ts'
  */
 export function exportRecords(records: readonly StoredRecord[], push: (entryJson: string, csvRow: string) => void, catalogue: CatalogueBuilder): void {
   for (const s of records) {
-    const r = decodeRecordBody(s.body)
+    const r = decodeAuditBody(s.body)
     const texts = exportLogTexts(s, r)
     push(texts.json, texts.csv)
     if (r) catalogue.add(s, r)

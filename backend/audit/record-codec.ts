@@ -77,6 +77,64 @@ function u64(end: number, unsigned: boolean): number {
   return lo + hi * 4294967296
 }
 
+/**
+ * The last string each field decoded (its bytes and its string): fields like a subject's kind,
+ * the destination, purpose, categories or rule pack version repeat from record to record, and
+ * comparing a few bytes is cheaper than making (and later collecting) the same string again.
+ */
+const MEMO_MAX = 48
+const memoBytes: Uint8Array[] = []
+const memoText: string[] = []
+/**
+ * Memo slots: one per repeating field, and for lists one per position (a record's categories
+ * are often the same two, in the same order, as the last record's).
+ */
+const Slot = { Kind: 0, Destination: 4, Purpose: 5, Category: 6, RuleId: 10, RulePackVersion: 14, LeaseId: 15, Count: 16 } as const
+/** Positions of a list with a slot of their own (Kind, Category, RuleId: 4 each). */
+const LISTED = 4
+for (let k = 0; k < Slot.Count; k++) {
+  memoBytes.push(new Uint8Array(MEMO_MAX))
+  memoText.push('')
+}
+const memoLen = new Int32Array(Slot.Count).fill(-1)
+
+/** str(end) through memo slot `slot`. */
+function strMemo(end: number, slot: number): string {
+  const save = pos
+  const n = u32(end)
+  const s = pos
+  if (n > MEMO_MAX || s + n > end) {
+    pos = save
+    return str(end)
+  }
+  const m = memoBytes[slot]!
+  if (memoLen[slot] === n) {
+    let k = 0
+    while (k < n && buf[s + k] === m[k]) k++
+    if (k === n) {
+      pos = s + n
+      return memoText[slot]!
+    }
+  }
+  pos = save
+  const t = str(end)
+  m.set(buf.subarray(s, s + n))
+  memoLen[slot] = n
+  memoText[slot] = t
+  return t
+}
+
+/** Skips a length-delimited field (a string the caller does not want). */
+function skip(end: number): string {
+  const n = u32(end)
+  if (pos + n > end) throw UNUSUAL
+  pos += n
+  return ''
+}
+
+/** Whether the record being decoded skips the strings the audit export takes from the store. */
+let lean = false
+
 function str(end: number): string {
   const n = u32(end)
   const s = pos
@@ -99,7 +157,7 @@ function expect(tag: number, wt: number): void {
   if ((tag & 7) !== wt) throw UNUSUAL
 }
 
-function subject(end: number): Subject {
+function subject(end: number, index: number): Subject {
   const s: Subject = { pseudonym: '', kind: '', sensitive: false, charging: false }
   while (pos < end) {
     const t = u32(end)
@@ -110,7 +168,7 @@ function subject(end: number): Subject {
         break
       case 2:
         expect(t, 2)
-        s.kind = str(end)
+        s.kind = index < LISTED ? strMemo(end, Slot.Kind + index) : str(end)
         break
       case 3:
         expect(t, 0)
@@ -193,15 +251,15 @@ function fast(body: Uint8Array): ExportRecord {
     switch (t >>> 3) {
       case 1:
         expect(t, 2)
-        r.recordId = str(end)
+        r.recordId = lean ? skip(end) : str(end)
         break
       case 2:
         expect(t, 2)
-        r.payloadId = str(end)
+        r.payloadId = lean ? skip(end) : str(end)
         break
       case 3:
         expect(t, 2)
-        r.vehiclePseudonym = str(end)
+        r.vehiclePseudonym = lean ? skip(end) : str(end)
         break
       case 4:
         expect(t, 0)
@@ -209,15 +267,15 @@ function fast(body: Uint8Array): ExportRecord {
         break
       case 5:
         expect(t, 2)
-        r.destination = str(end)
+        r.destination = strMemo(end, Slot.Destination)
         break
       case 6:
         expect(t, 2)
-        r.recipient = str(end)
+        r.recipient = lean ? skip(end) : str(end)
         break
       case 7:
         expect(t, 2)
-        r.purpose = str(end)
+        r.purpose = strMemo(end, Slot.Purpose)
         break
       case 8:
         expect(t, 0)
@@ -225,15 +283,15 @@ function fast(body: Uint8Array): ExportRecord {
         break
       case 9:
         expect(t, 2)
-        r.categories.push(str(end))
+        r.categories.push(r.categories.length < LISTED ? strMemo(end, Slot.Category + r.categories.length) : str(end))
         break
       case 10:
         expect(t, 2)
-        r.ruleIds.push(str(end))
+        r.ruleIds.push(r.ruleIds.length < LISTED ? strMemo(end, Slot.RuleId + r.ruleIds.length) : str(end))
         break
       case 11: {
         expect(t, 2)
-        r.subjects.push(subject(nested(end)))
+        r.subjects.push(subject(nested(end), r.subjects.length))
         break
       }
       case 12:
@@ -262,7 +320,7 @@ function fast(body: Uint8Array): ExportRecord {
         break
       case 18:
         expect(t, 2)
-        r.rulePackVersion = str(end)
+        r.rulePackVersion = strMemo(end, Slot.RulePackVersion)
         break
       case 19:
         expect(t, 0)
@@ -270,7 +328,7 @@ function fast(body: Uint8Array): ExportRecord {
         break
       case 20:
         expect(t, 2)
-        r.leaseId = str(end)
+        r.leaseId = strMemo(end, Slot.LeaseId)
         break
       default:
         throw UNUSUAL
@@ -298,5 +356,21 @@ export function decodeRecord(body: Uint8Array): ExportRecord {
   } finally {
     buf = NONE
     text = NONE_BUF
+  }
+}
+
+/**
+ * decodeRecord for the audit export, which takes the record id, vehicle and recipient from the
+ * store's columns: recordId, payloadId, vehiclePseudonym and recipient are left '' (when the
+ * body takes the fast path; protobufjs's fallback fills them). Everything else is decodeRecord's.
+ * @throws what protobufjs throws on a body it cannot decode.
+ * @example decodeAuditRecord(stored.body).subjects
+ */
+export function decodeAuditRecord(body: Uint8Array): ExportRecord {
+  lean = true
+  try {
+    return decodeRecord(body)
+  } finally {
+    lean = false
   }
 }
