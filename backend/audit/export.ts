@@ -30,10 +30,9 @@ import { viewIncident } from '../incidents/lifecycle.ts'
 import { requiredMeasure } from '../measure/engine.ts'
 import type { Store } from '../store/types.ts'
 import { chunkedSink, type FileSink, fileSink } from './file-sink.ts'
-import { unpackRecords } from '../store/record-pack.ts'
 import { CatalogueBuilder } from './catalogue.ts'
 import { csvRow, exportLogColumns, type ExportLogEntry } from './entries.ts'
-import { exportRecords } from './page-export.ts'
+import { exportPage } from './page-export.ts'
 import { type ExportLogWriter, inThreadLogWriter, threadLogWriter } from './log-writer.ts'
 
 /** Format id written in manifest.json. */
@@ -209,7 +208,7 @@ async function produceAuditExport(
     const page = await store.recordsPacked(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
     if (page.count === 0) break
     cursor = page.last
-    if (!log.offerPage(page)) exportRecords(unpackRecords(page.packed, page.count), push, catalogue)
+    if (!log.offerPage(page)) exportPage(page.packed, page.count, push, catalogue)
     await log.ready()
   }
   const logWritten = await log.end()

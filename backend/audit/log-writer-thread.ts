@@ -15,9 +15,8 @@ import * as nodeCrypto from 'node:crypto'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RulePack } from '../../shared/rulepack/schema.ts'
-import { unpackRecords } from '../store/record-pack.ts'
 import { type CataloguePart, CatalogueBuilder } from './catalogue.ts'
-import { exportRecords } from './page-export.ts'
+import { exportPage } from './page-export.ts'
 
 /** What the thread is started with. */
 export interface LogWriterData {
@@ -167,7 +166,7 @@ function run(port: NonNullable<typeof parentPort>, d: LogWriterData): void {
         const free: LogWriterReply = { op: 'free', entries: m.entries, ends: m.ends, csv: m.csv }
         port.postMessage(free, [m.entries, m.ends, m.csv])
       } else if (m.op === 'page') {
-        exportRecords(unpackRecords(new Uint8Array(m.packed), m.count), pushText, catalogue)
+        exportPage(new Uint8Array(m.packed), m.count, pushText, catalogue)
         port.postMessage({ op: 'page-done' } satisfies LogWriterReply)
       } else {
         jsonl.write(out.subarray(0, used))

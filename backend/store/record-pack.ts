@@ -40,16 +40,24 @@ function text(b: Latin1, s: number, e: number): string {
 }
 
 /**
- * The records of a packed page, as recordsAfter gives them (bodies are views into the page).
- * @throws AdxError ADX_ERR_STORE when the bytes are not `count` well-formed packed rows.
- * @example unpackRecords(row.packed, row.n)
+ * Calls `fn` with each record of a packed page, in order, as recordsAfter gives them (bodies are
+ * views into the page), reusing ONE record object: `fn` must not keep it (its strings and body it
+ * may). No array of the page's records is built, so nothing of a page outlives its record's call:
+ * a long scan leaves the garbage collector only short-lived objects.
+ * @throws AdxError ADX_ERR_STORE when the bytes are not `count` well-formed packed rows (possibly
+ * after `fn` saw the rows before the fault).
+ * @example eachPackedRecord(page.packed, page.count, (s) => console.log(s.recordId))
  */
-export function unpackRecords(packed: Uint8Array | null, count: number): StoredRecord[] {
-  if (count === 0) return []
+export function eachPackedRecord(packed: Uint8Array | null, count: number, fn: (s: StoredRecord) => void): void {
+  if (count === 0) return
   if (!packed) throw malformed(`${count} rows but no bytes`)
   const b = (Buffer.isBuffer(packed) ? packed : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)) as Latin1
-  const out: StoredRecord[] = new Array(count)
   const head: number[] = [0, 0, 0, 0, 0, 0, 0, 0]
+  const s: StoredRecord = { rowid: 0, vehicleId: '', recordId: '', year: 0, exportedMs: 0, receivedMs: 0, recipient: '', body: null }
+  // The recipient repeats from row to row: its last bytes and string.
+  let lastRecipient = ''
+  let lastAt = -1
+  let lastLen = -1
   let pos = 0
   let prev = -Infinity
   for (let i = 0; i < count; i++) {
@@ -72,13 +80,34 @@ export function unpackRecords(packed: Uint8Array | null, count: number): StoredR
     if (lv < 0 || lr < 0 || lc < 0 || lb < -1 || pos + lv + lr + lc + Math.max(lb, 0) > b.length) throw malformed(`row ${i}: lengths past the page`)
     if (rowid <= prev) throw malformed(`row ${i}: rowid ${rowid} out of order`)
     prev = rowid
-    const vehicleId = text(b, pos, (pos += lv))
-    const recordId = text(b, pos, (pos += lr))
-    const recipient = text(b, pos, (pos += lc))
-    let body: Uint8Array | null = null
-    if (lb >= 0) body = b.subarray(pos, (pos += lb))
-    out[i] = { rowid, vehicleId, recordId, year, exportedMs, receivedMs, recipient, body }
+    s.rowid = rowid
+    s.year = year
+    s.exportedMs = exportedMs
+    s.receivedMs = receivedMs
+    s.vehicleId = text(b, pos, (pos += lv))
+    s.recordId = text(b, pos, (pos += lr))
+    let same = lc === lastLen
+    for (let k = 0; same && k < lc; k++) same = b[pos + k] === b[lastAt + k]
+    if (!same) {
+      lastRecipient = text(b, pos, pos + lc)
+      lastAt = pos
+      lastLen = lc
+    }
+    s.recipient = lastRecipient
+    pos += lc
+    s.body = lb >= 0 ? b.subarray(pos, (pos += lb)) : null
+    fn(s)
   }
   if (pos !== b.length) throw malformed(`${b.length - pos} bytes left after ${count} rows`)
+}
+
+/**
+ * The records of a packed page, as recordsAfter gives them (bodies are views into the page).
+ * @throws AdxError ADX_ERR_STORE when the bytes are not `count` well-formed packed rows.
+ * @example unpackRecords(page.packed, page.count)
+ */
+export function unpackRecords(packed: Uint8Array | null, count: number): StoredRecord[] {
+  const out: StoredRecord[] = []
+  eachPackedRecord(packed, count, (s) => out.push({ ...s }))
   return out
 }
