@@ -81,12 +81,14 @@ export const configSchema = z.strictObject({
       batch: z
         .strictObject({
           maxRecords: positive.default(20_000),
+          // Bytes of encoded records per batch (~0.7 KB a record): what one batch holds in memory.
+          maxBytes: positive.default(16 * 2 ** 20),
           maxDelayMs: z.number().int().min(0).default(5),
           highWaterRecords: positive.default(100_000),
         })
-        .default({ maxRecords: 20_000, maxDelayMs: 5, highWaterRecords: 100_000 }),
+        .default({ maxRecords: 20_000, maxBytes: 16 * 2 ** 20, maxDelayMs: 5, highWaterRecords: 100_000 }),
     })
-    .default({ limits: limits.parse({}), batch: { maxRecords: 20_000, maxDelayMs: 5, highWaterRecords: 100_000 } }),
+    .default({ limits: limits.parse({}), batch: { maxRecords: 20_000, maxBytes: 16 * 2 ** 20, maxDelayMs: 5, highWaterRecords: 100_000 } }),
   policy: z
     .strictObject({
       lease: z

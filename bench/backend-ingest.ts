@@ -151,16 +151,18 @@ async function run(job: IngestJob): Promise<IngestResult> {
     while (inflight >= job.inflightRecords) await new Promise<void>((r) => (wake = r))
     if (failed) throw failed
     const m = message(v)
-    inflight += m.records.length
+    // Only the count waits for the commit, as only the ids do in the MQTT handler (for its Ack).
+    const n = m.records.length
+    inflight += n
     sent++
     ingest.ingestRecords(m.vehicleId, m.records).then(
       () => {
-        inflight -= m.records.length
+        inflight -= n
         wake?.()
       },
       (err: unknown) => {
         failed = err
-        inflight -= m.records.length
+        inflight -= n
         wake?.()
       },
     )

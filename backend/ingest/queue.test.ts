@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { decodeIngestBatch } from '../store/ingest-codec.ts'
 import type { IngestOutcome, IngestRecord } from '../store/types.ts'
 import { GroupCommitQueue } from './queue.ts'
 
@@ -8,7 +9,8 @@ describe('GroupCommitQueue', () => {
   it('commits messages that arrive together in one transaction, outcomes per message', async () => {
     const commits: string[][] = []
     const q = new GroupCommitQueue(
-      async (rs) => {
+      async (batch) => {
+        const rs = [...decodeIngestBatch(batch)]
         commits.push(rs.map((r) => r.recordId))
         return rs.map((r): IngestOutcome => (r.recordId.endsWith('dup') ? 'duplicate' : 'inserted'))
       },
@@ -22,7 +24,8 @@ describe('GroupCommitQueue', () => {
   it('splits at maxRecords without splitting a message, and gathers while a commit runs', async () => {
     const commits: number[] = []
     const q = new GroupCommitQueue(
-      async (rs) => {
+      async (batch) => {
+        const rs = [...decodeIngestBatch(batch)]
         commits.push(rs.length)
         await new Promise((r) => setTimeout(r, 5))
         return rs.map((): IngestOutcome => 'inserted')
@@ -36,7 +39,8 @@ describe('GroupCommitQueue', () => {
 
   it('rejects only the poisonous message of a failed batch', async () => {
     const q = new GroupCommitQueue(
-      async (rs) => {
+      async (batch) => {
+        const rs = [...decodeIngestBatch(batch)]
         if (rs.some((r) => r.recordId === 'poison')) throw new Error('boom')
         return rs.map((): IngestOutcome => 'inserted')
       },
@@ -50,7 +54,8 @@ describe('GroupCommitQueue', () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
     const q = new GroupCommitQueue(
-      async (rs) => {
+      async (batch) => {
+        const rs = [...decodeIngestBatch(batch)]
         await gate
         return rs.map((): IngestOutcome => 'inserted')
       },
@@ -65,5 +70,36 @@ describe('GroupCommitQueue', () => {
     await Promise.all(all)
     await q.drain()
     expect(q.depth).toBe(0)
+  })
+})
+
+describe('GroupCommitQueue byte bound', () => {
+  it('splits at maxBytes without splitting a message (a single larger message goes alone)', async () => {
+    const commits: string[][] = []
+    const big = (id: string): IngestRecord => ({ ...rec(id), body: new Uint8Array(1000) })
+    const q = new GroupCommitQueue(
+      async (batch) => {
+        const rs = [...decodeIngestBatch(batch)]
+        commits.push(rs.map((r) => r.recordId))
+        return rs.map((): IngestOutcome => 'inserted')
+      },
+      { maxRecords: 1000, maxBytes: 2500, maxDelayMs: 0, highWaterRecords: 10_000 },
+    )
+    await Promise.all([q.submit([big('a'), big('b')]), q.submit([big('c')]), q.submit([big('d'), big('e'), big('f')]), q.submit([big('g')])])
+    expect(commits).toEqual([['a', 'b'], ['c'], ['d', 'e', 'f'], ['g']])
+  })
+
+  it('reuses its batch buffers: records submitted after a commit do not see the last batch', async () => {
+    const commits: string[][] = []
+    const q = new GroupCommitQueue(
+      async (batch) => {
+        const rs = [...decodeIngestBatch(batch)]
+        commits.push(rs.map((r) => r.recordId))
+        return rs.map((): IngestOutcome => 'inserted')
+      },
+      { maxRecords: 1000, maxDelayMs: 0, highWaterRecords: 10_000 },
+    )
+    for (let i = 0; i < 5; i++) await q.submit([rec(`m${i}-a`), rec(`m${i}-b`)])
+    expect(commits).toEqual([0, 1, 2, 3, 4].map((i) => [`m${i}-a`, `m${i}-b`]))
   })
 })

@@ -20,6 +20,7 @@ import type { CountingPlan } from '../counting/plan.ts'
 import { incidentTypes, RecentIncidents, raiseIncident } from '../incidents/raise.ts'
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../metrics.ts'
+import { type BatchWriter, storeBatchWriter } from '../store/ingest-writer.ts'
 import type { IngestOutcome, IngestRecord, Store } from '../store/types.ts'
 import { type GroupCommitOptions, GroupCommitQueue } from './queue.ts'
 import { checkRecord, decodeHeartbeat, decodeIncident, decodeRecordBatch, type IngestLimits } from './validate.ts'
@@ -29,10 +30,10 @@ export interface IngestDeps {
   bus: Bus
   store: Store
   /**
-   * Where group commits go (default: `store`). The backend passes an IngestWorker: the same
-   * transaction on the same file, run in a worker thread so the broker is not stalled by it.
+   * Where group commits go (default: `store.ingest`). The backend passes an IngestWorker: the
+   * same transaction on the same file, run in a worker thread so the broker is not stalled by it.
    */
-  writer?: Pick<Store, 'ingest'>
+  writer?: BatchWriter
   plan: CountingPlan
   limits: IngestLimits
   batching: GroupCommitOptions
@@ -63,8 +64,8 @@ export class IngestService {
 
   constructor(private readonly deps: IngestDeps) {
     this.clock = deps.clock ?? Date.now
-    const writer = deps.writer ?? deps.store
-    this.queue = new GroupCommitQueue((records) => writer.ingest(records, this.clock()), deps.batching, ({ records, seconds }) => {
+    const writer = deps.writer ?? storeBatchWriter(deps.store)
+    this.queue = new GroupCommitQueue((batch) => writer.ingestBatch(batch, this.clock()), deps.batching, ({ records, seconds }) => {
       deps.metrics.commitRecords.observe(records)
       deps.metrics.commitSeconds.observe(seconds)
     })
@@ -105,10 +106,23 @@ export class IngestService {
 
   /**
    * Ingests records as if they had arrived from a vehicle (also used for API reads by overseas
-   * accounts, which count as exports). Resolves with one outcome per record.
+   * accounts, which count as exports). Resolves with one outcome per record. The records are
+   * encoded into the group commit's batch at once: only their bytes wait for the commit.
    */
-  async ingestRecords(vehicleId: string, records: ExportRecord[]): Promise<IngestOutcome[]> {
-    const items: IngestRecord[] = records.map((r) => {
+  ingestRecords(vehicleId: string, records: readonly ExportRecord[]): Promise<IngestOutcome[]> {
+    let committed: Promise<IngestOutcome[]>
+    try {
+      committed = this.queue.submit(this.encode(vehicleId, records))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    // Nothing of `records` is referenced while the commit is awaited (so none of it is promoted).
+    return this.counted(committed)
+  }
+
+  /** The records counted, as the group commit takes them (it encodes them at once). */
+  private encode(vehicleId: string, records: readonly ExportRecord[]): IngestRecord[] {
+    return records.map((r) => {
       const c = countRecord(this.deps.plan, r)
       return {
         vehicleId,
@@ -122,12 +136,14 @@ export class IngestService {
         sums: c.sums,
       }
     })
-    const outcomes = await this.queue.submit(items)
+  }
+
+  private async counted(committed: Promise<IngestOutcome[]>): Promise<IngestOutcome[]> {
+    const outcomes = await committed
     let inserted = 0
-    for (const o of outcomes) {
-      this.deps.metrics.records.inc({ result: o })
-      if (o === 'inserted') inserted++
-    }
+    for (const o of outcomes) if (o === 'inserted') inserted++
+    if (inserted) this.deps.metrics.records.inc({ result: 'inserted' }, inserted)
+    if (outcomes.length > inserted) this.deps.metrics.records.inc({ result: 'duplicate' }, outcomes.length - inserted)
     if (inserted) this.deps.onCounted()
     return outcomes
   }
@@ -198,8 +214,13 @@ export class IngestService {
       }
       this.deps.metrics.messages.inc({ kind: 'records', result: good.length === decoded.value.length ? 'ok' : 'partial' })
       if (good.length === 0) return
-      await this.ingestRecords(vehicleId, good)
-      await this.ack(vehicleId, good.map((r) => r.recordId))
+      // Only the ids wait for the commit (for the Ack); the records themselves can go.
+      const ids = good.map((r) => r.recordId)
+      const counted = this.ingestRecords(vehicleId, good)
+      good.length = 0
+      decoded.value.length = 0
+      await counted
+      await this.ack(vehicleId, ids)
     } catch (err) {
       // Store unavailable or the like: nothing acknowledged, the agent will send again.
       this.deps.metrics.messages.inc({ kind: 'records', result: 'error' })

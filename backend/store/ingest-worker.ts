@@ -7,8 +7,9 @@
  * a transaction that finds the file locked waits and retries (SqliteStore.retry).
  *
  * Protocol (one request at a time per id, replies in any order):
- *   → { id, op: 'ingest', batch, nowMs }     ← { id, outcomes } | { id, error }
- *     (batch: the records encoded by ingest-codec.ts, transferred)
+ *   → { id, op: 'ingest', batch, nowMs }     ← { id, outcomes, batch } | { id, error, batch }
+ *     (batch: the records encoded by ingest-codec.ts, transferred; its buffer is transferred
+ *     back with the reply, for the next batch, so no spent batch waits here for a collection)
  *   → { id, op: 'close' }                    ← { id, outcomes: [] } then the thread ends
  *   ← { type: 'ready' } once the store is open, { type: 'failed', error } if it cannot be
  *   ← { type: 'stale-lock', path } when a crash-leftover lock was removed
@@ -41,8 +42,8 @@ export type IngestReply =
   | { type: 'ready' }
   | { type: 'failed'; error: ErrorInfo }
   | { type: 'stale-lock'; path: string }
-  | { type: 'reply'; id: number; outcomes: IngestOutcome[] }
-  | { type: 'reply'; id: number; error: ErrorInfo }
+  | { type: 'reply'; id: number; outcomes: IngestOutcome[]; batch?: ArrayBuffer }
+  | { type: 'reply'; id: number; error: ErrorInfo; batch?: ArrayBuffer }
 
 /** The error's code, message and details (AdxError keeps its code; anything else is ADX_ERR_STORE). */
 export function errorInfo(e: unknown): ErrorInfo {
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const port = parentPort
   if (!port) throw new Error('ingest-worker.ts runs as a worker thread (see ingest-writer.ts)')
   const data = workerData as IngestWorkerData
-  const post = (m: IngestReply) => port.postMessage(m)
+  const post = (m: IngestReply) => port.postMessage(m, m.type === 'reply' && m.batch ? [m.batch] : [])
   let store: SqliteStore
   try {
     store = await openSqliteStore(data.path, {
@@ -76,11 +77,12 @@ async function main(): Promise<void> {
         port.close()
         return
       }
+      const { batch } = req
       try {
-        const { batch } = req
-        post({ type: 'reply', id: req.id, outcomes: await store.ingestFrom(() => decodeIngestBatch(batch), req.nowMs) })
+        const outcomes = await store.ingestFrom(() => decodeIngestBatch(batch), req.nowMs)
+        post({ type: 'reply', id: req.id, outcomes, batch: batch.buffer as ArrayBuffer })
       } catch (e) {
-        post({ type: 'reply', id: req.id, error: errorInfo(e) })
+        post({ type: 'reply', id: req.id, error: errorInfo(e), batch: batch.buffer as ArrayBuffer })
       }
     })
   })
