@@ -137,6 +137,9 @@ const SQL = {
   findDelivered: 'SELECT acked_at FROM delivered WHERE destination = ? AND id = ?',
   insertItem:
     'INSERT INTO items (destination, id, priority, body, size, meta, enqueued_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)',
+  // One statement for the common case: insert unless (destination, id) is queued or tombstoned since ?8.
+  insertIfNew:
+    'INSERT INTO items (destination, id, priority, body, size, meta, enqueued_at, attempts, next_attempt_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE destination = ?1 AND id = ?2 AND acked_at >= ?8) ON CONFLICT (destination, id) DO NOTHING',
   evictionPage:
     'SELECT seq, id, destination, priority, size FROM items WHERE hold_reason IS NULL AND priority < ? AND (priority, seq) > (?, ?) ORDER BY priority, seq LIMIT 256',
   deleteBySeq: 'DELETE FROM items WHERE seq = ?',
@@ -646,6 +649,18 @@ export class Outbox {
 
   private applyEnqueue(item: EnqueueItem): EnqueueResult | OutboxError {
     const s = this.stmts
+    const size = item.body.byteLength
+    if (this.fits(size)) {
+      // Fast path: one statement; only a repeat (nothing inserted) looks up why below.
+      const now = this.cfg.now()
+      const since = this.cfg.deliveredTtlMs > 0 ? now - this.cfg.deliveredTtlMs : Number.MAX_SAFE_INTEGER
+      const info = s.insertIfNew.run([item.destination, item.id, item.priority, item.body, size, item.meta ?? null, now, since])
+      if (info.changes === 1) {
+        this.totalBytes += size
+        this.totalItems += 1
+        return { status: 'queued', id: item.id, destination: item.destination, seq: Number(info.lastInsertRowid), evicted: 0 }
+      }
+    }
     const existing = one(s.findItem, [item.destination, item.id])
     if (existing) {
       return { status: 'already-queued', id: item.id, destination: item.destination, seq: num(existing.seq), held: existing.hold_reason != null }
@@ -657,7 +672,6 @@ export class Outbox {
         return { status: 'already-delivered', id: item.id, destination: item.destination, ackedAt: num(tomb.acked_at) }
       }
     }
-    const size = item.body.byteLength
     let evicted = 0
     if (!this.fits(size)) {
       const refuse = (detail: string): OutboxError => {
