@@ -38,14 +38,14 @@ export function payloads(prefix: string, count: number, destination: string): Ui
   return Array.from({ length: count }, (_, i) => payloadBytes(`${prefix}${i}`, destination))
 }
 
-/** A keep-alive protobuf poster to `POST /v1/payloads`. */
-export function poster(port: number, sockets: number): { post(body: Uint8Array): Promise<number>; close(): void } {
+/** A keep-alive protobuf poster to `POST /v1/payloads` (or `path`, e.g. `/v1/payloads/batch`). */
+export function poster(port: number, sockets: number, path = '/v1/payloads'): { post(body: Uint8Array): Promise<number>; close(): void } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets })
   return {
     post: (body) =>
       new Promise<number>((resolve) => {
         const req = http.request(
-          { host: '127.0.0.1', port, path: '/v1/payloads', method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+          { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
           (res) => {
             res.resume()
             res.on('end', () => resolve(res.statusCode ?? 0))
@@ -59,9 +59,9 @@ export function poster(port: number, sockets: number): { post(body: Uint8Array):
   }
 }
 
-/** POST `bodies` with `clients` concurrent keep-alive clients; resolves with seconds and statuses. */
-export async function postAll(port: number, bodies: readonly Uint8Array[], clients: number): Promise<{ seconds: number; accepted: number; other: Map<number, number> }> {
-  const p = poster(port, clients)
+/** POST `bodies` with `clients` concurrent keep-alive clients (to `path`); resolves with seconds and statuses (accepted = 202s). */
+export async function postAll(port: number, bodies: readonly Uint8Array[], clients: number, path?: string): Promise<{ seconds: number; accepted: number; other: Map<number, number> }> {
+  const p = poster(port, clients, path)
   let next = 0
   let accepted = 0
   const other = new Map<number, number>()

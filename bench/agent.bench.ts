@@ -8,6 +8,11 @@
  *    node-sqlite3-wasm insert loops with the outbox's durability (WAL + EXCLUSIVE + FULL): one
  *    transaction per insert, and one transaction per batch of the size the ingress group commit
  *    achieved. Also the library API (`agent.submit`). Goal: ingress ≥ 0.5 × raw.
+ *    The batch ingress (`POST /v1/payloads/batch`, BATCH payloads per request, each acknowledged
+ *    in the response) is measured the same way, against a raw loop with one transaction per
+ *    the payloads per commit that the batch ingress achieved (pipeline paused): a payload's ack
+ *    says it is durable in both cases, and a commit of N payloads gives each of them the same
+ *    durability as a commit of one, so the raw loop batched the same way is the fair baseline.
  * 2. memory: the bundled agent as a child process (stand-in aedes backend, pinned HTTPS sink) fed
  *    100 payloads/s over HTTP for --minutes (default 10, --quick 1); VmRSS every 5 s, VmHWM at the
  *    end; a bare `node -e "setInterval(...)"` measured the same way; where the memory goes
@@ -38,6 +43,7 @@ import { startAgent } from '../agent/daemon/daemon.ts'
 import { signedPolicy, tempDir, testConfig, testSigner } from '../agent/daemon/test-fixtures.ts'
 import { startTestBackend } from '../agent/daemon/test-backend.ts'
 import { startTestSink } from '../agent/daemon/test-sink.ts'
+import { joinDelimited } from '../agent/daemon/ingress/batch.ts'
 import { acquireOwnerLock } from '../agent/outbox/owner-lock.ts'
 import { ensureSchema } from '../agent/outbox/schema.ts'
 import { openDurableDatabase } from '../agent/outbox/sqlite.ts'
@@ -74,6 +80,17 @@ export interface EnqueueResult {
   rawPerBatch: Summary
   ratioPerBatch: number
   ratioPerInsert: number
+  /** Batch ingress: payloads per request. */
+  batchSize: number
+  /** Batch ingress → outbox, pipeline running / paused (payloads/s). */
+  batchHttp: Summary
+  batchHttpAlone: Summary
+  /** Payloads per commit, batch ingress with the pipeline paused (median of rounds). */
+  batchGroup: number
+  /** Raw loop with one transaction per batchGroup inserts. */
+  rawPerBatchForBatch: Summary
+  /** batchHttp median ÷ rawPerBatchForBatch median. */
+  ratioBatch: number
 }
 
 export interface MemoryResult {
@@ -116,8 +133,14 @@ interface RoundResult {
   groupLive: number
   /** Ingress enqueues per commit with the pipeline paused (the ingress's own group commit). */
   groupAlone: number
+  batch: number
+  batchAlone: number
+  batchGroupAlone: number
   queues: string
 }
+
+/** Payloads per request of the batch ingress in the benchmark. */
+const BATCH = 64
 
 /**
  * One in-process round on a fresh agent: HTTP ingress and library API, each with the pipeline
@@ -158,6 +181,14 @@ async function enqueueRound(count: number, clients: number, round: number): Prom
       if (h.accepted !== count) throw new Error(`HTTP ingress accepted ${h.accepted} of ${count} (${JSON.stringify([...h.other])})`)
       return count / h.seconds
     }
+    const viaBatch = async (prefix: string) => {
+      const ps = payloads(prefix, count, 'oem-eu')
+      const bodies: Uint8Array[] = []
+      for (let i = 0; i < ps.length; i += BATCH) bodies.push(joinDelimited(ps.slice(i, i + BATCH)))
+      const h = await postAll(agent.httpPort, bodies, clients, '/v1/payloads/batch')
+      if (h.accepted !== bodies.length) throw new Error(`batch ingress: ${h.accepted} of ${bodies.length} requests fully accepted (${JSON.stringify([...h.other])})`)
+      return count / h.seconds
+    }
     const viaLibrary = async (prefix: string) => {
       const lib = payloads(prefix, count, 'oem-eu')
       let next = 0
@@ -175,13 +206,16 @@ async function enqueueRound(count: number, clients: number, round: number): Prom
     await drained()
     const library = await viaLibrary(`l${round}-`)
     await drained()
+    const batch = await viaBatch(`b${round}-`)
+    await drained()
     paused = true
     const [httpAlone, groupAlone] = await group(() => viaHttp(`ha${round}-`))
     const libraryAlone = await viaLibrary(`la${round}-`)
+    const [batchAlone, batchGroupAlone] = await group(() => viaBatch(`ba${round}-`))
     paused = false
     const st = agent.core.outbox.stats() as unknown as { destinations: Record<string, { items: number }> }
     await agent.stop()
-    return { http, httpAlone, library, libraryAlone, groupLive, groupAlone, queues: Object.entries(st.destinations).map(([k, v]) => `${k} ${v.items}`).join(', ') }
+    return { http, httpAlone, library, libraryAlone, groupLive, groupAlone, batch, batchAlone, batchGroupAlone, queues: Object.entries(st.destinations).map(([k, v]) => `${k} ${v.items}`).join(', ') }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -278,20 +312,24 @@ export async function benchEnqueue(o: AgentBenchOptions, log: (s: string) => voi
   for (let r = 0; r < rounds; r++) {
     const x = await enqueueRound(count, clients, r)
     rs.push(x)
-    log(`   round ${r + 1}: HTTP ${fmt(x.http)}/s with pipeline (${fmt(x.groupLive, 1)} outbox jobs/commit), ${fmt(x.httpAlone)}/s pipeline paused (${fmt(x.groupAlone, 1)} enqueues/commit); submit ${fmt(x.library)}/s with pipeline, ${fmt(x.libraryAlone)}/s paused; items at stop: ${x.queues}`)
+    log(`   round ${r + 1}: HTTP ${fmt(x.http)}/s with pipeline (${fmt(x.groupLive, 1)} outbox jobs/commit), ${fmt(x.httpAlone)}/s pipeline paused (${fmt(x.groupAlone, 1)} enqueues/commit); batch of ${BATCH} ${fmt(x.batch)}/s with pipeline, ${fmt(x.batchAlone)}/s paused (${fmt(x.batchGroupAlone, 1)} enqueues/commit); submit ${fmt(x.library)}/s with pipeline, ${fmt(x.libraryAlone)}/s paused; items at stop: ${x.queues}`)
   }
   const pick = (k: keyof RoundResult) => summary(rs.map((x) => x[k] as number))
   const http = rs.map((x) => x.http)
   const meanGroup = pick('groupAlone').median
   const batch = Math.max(1, Math.round(meanGroup))
+  const batchGroup = pick('batchGroupAlone').median
+  const bigBatch = Math.max(1, Math.round(batchGroup))
   const base = tempDir('adx-bench-raw-')
   const perInsert: number[] = []
   const perBatch: number[] = []
+  const perBigBatch: number[] = []
   try {
     for (let r = 0; r < rounds; r++) {
       perInsert.push(rawLoop(join(base, `i${r}.db`), count, 1, o.quick ? 3 : 6))
       perBatch.push(rawLoop(join(base, `b${r}.db`), count, batch, 60))
-      log(`   raw round ${r + 1}: one transaction per insert ${fmt(perInsert[r]!)}/s; one transaction per ${batch} inserts ${fmt(perBatch[r]!)}/s`)
+      perBigBatch.push(rawLoop(join(base, `g${r}.db`), count, bigBatch, 60))
+      log(`   raw round ${r + 1}: one transaction per insert ${fmt(perInsert[r]!)}/s; one transaction per ${batch} inserts ${fmt(perBatch[r]!)}/s; one per ${bigBatch} inserts ${fmt(perBigBatch[r]!)}/s`)
     }
   } finally {
     rmSync(base, { recursive: true, force: true })
@@ -320,6 +358,12 @@ export async function benchEnqueue(o: AgentBenchOptions, log: (s: string) => voi
     rawPerBatch: summary(perBatch),
     ratioPerBatch: summary(http).median / summary(perBatch).median,
     ratioPerInsert: summary(http).median / summary(perInsert).median,
+    batchSize: BATCH,
+    batchHttp: pick('batch'),
+    batchHttpAlone: pick('batchAlone'),
+    batchGroup,
+    rawPerBatchForBatch: summary(perBigBatch),
+    ratioBatch: pick('batch').median / summary(perBigBatch).median,
   }
   const s = (x: Summary) => `${fmt(x.median)}/s [${fmt(x.min)}–${fmt(x.max)}]`
   log(`   HTTP ingress → outbox (202 = fsync'd), in-process, pipeline running: ${s(res.http)}`)
@@ -331,6 +375,9 @@ export async function benchEnqueue(o: AgentBenchOptions, log: (s: string) => voi
   log(`   raw WAL+EXCLUSIVE+FULL, 1 txn per insert:                            ${s(res.rawPerInsert)}`)
   log(`   raw WAL+EXCLUSIVE+FULL, 1 txn per ${batch} inserts:                        ${s(res.rawPerBatch)}  (${batch} = ingress enqueues per commit, pipeline paused, median of rounds)`)
   log(`   ratio (goal ≥ 0.5), headline = pipeline running vs raw per-batch (same fsyncs per item, so it isolates the agent's own cost): ${fmt(res.ratioPerBatch, 2)}`)
+  log(`   batch ingress (${BATCH} payloads per POST /v1/payloads/batch, each acked), pipeline running: ${s(res.batchHttp)}; pipeline paused: ${s(res.batchHttpAlone)} (${fmt(batchGroup, 1)} enqueues/commit)`)
+  log(`   raw WAL+EXCLUSIVE+FULL, 1 txn per ${bigBatch} inserts:                       ${s(res.rawPerBatchForBatch)}`)
+  log(`   batch ratio (goal ≥ 0.5), pipeline running vs raw per ${bigBatch}: ${fmt(res.ratioBatch, 2)}; pipeline paused: ${fmt(res.batchHttpAlone.median / res.rawPerBatchForBatch.median, 2)}`)
   log(`   other ratios: vs raw per-insert ${fmt(res.ratioPerInsert, 2)}; pipeline paused vs raw per-batch ${fmt(res.httpAlone.median / res.rawPerBatch.median, 2)}, vs raw per-insert ${fmt(res.httpAlone.median / res.rawPerInsert.median, 2)}`)
   return res
 }

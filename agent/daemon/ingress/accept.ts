@@ -73,6 +73,16 @@ export class IngressAcceptor {
   }
 
   /**
+   * Accept many payloads at once (the batch ingress): each is accepted on its own, as by
+   * accept(), and all are submitted in the same turn so they share group commits. Resolves,
+   * in order, with each one's result or the error that refused it (never rejects).
+   * @example const results = await acceptor.acceptMany(splitDelimited(body), 'pb')
+   */
+  acceptMany(bodies: readonly Uint8Array[], ct: 'pb' | 'json', vehicle?: string): Promise<(Accepted | { error: unknown })[]> {
+    return Promise.all(bodies.map((b) => this.accept(b, ct, vehicle).catch((error: unknown) => ({ error }))))
+  }
+
+  /**
    * The in-process library API: `agent.submit(payload)`.
    * @example await agent.submit({ id: 'p1', destination: 'oem-eu', vehicleId: VIN, telemetry: { samples: [] } })
    */

@@ -15,6 +15,7 @@ import { queueIncident } from '../incidents.ts'
 import { Pipeline } from '../pipeline.ts'
 import { INCIDENTS_QUEUE, INGRESS_QUEUE, RECORDS_QUEUE } from '../queues.ts'
 import { dirtyPayload, keyLogPayload, plantedPem, signedPolicy, tempDir, testConfig, testSigner, VIN } from '../test-fixtures.ts'
+import { joinDelimited } from './batch.ts'
 import { HttpIngress } from './http.ts'
 
 const log = pino({ level: 'silent' })
@@ -96,6 +97,39 @@ describe('HTTP ingress', () => {
     await core.flushOutboxIncidents()
     const inc = core.outbox.peek(INCIDENTS_QUEUE, 10).map((i) => wire.Incident.decode(i.body) as unknown as { type: string; count: number })
     expect(inc).toEqual([expect.objectContaining({ type: 'ADX_INC_OUTBOX_REFUSED', count: 2 })])
+  })
+})
+
+describe('HTTP batch ingress (POST /v1/payloads/batch)', () => {
+  it('accepts length-delimited protobuf payloads, each acknowledged in order; 207 when some are refused', async () => {
+    const { core, url, dir } = await setup()
+    const pb = (id: string) => wire.OutboundPayload.encode(wire.OutboundPayload.fromObject(dirtyPayload(id, 'oem-eu'))).finish()
+    const noId = wire.OutboundPayload.encode(wire.OutboundPayload.fromObject({ destination: 'oem-eu' })).finish()
+    writeFileSync(join(dir, 'b1.pb'), joinDelimited([pb('b1'), pb('b2'), pb('b3')]))
+    const r = await curl(`${url}/batch`, '', 'application/x-protobuf', join(dir, 'b1.pb'))
+    expect(r).toMatchObject({ status: 202, json: { results: [{ id: 'b1', status: 'queued' }, { id: 'b2', status: 'queued' }, { id: 'b3', status: 'queued' }] } })
+    for (const id of ['b1', 'b2', 'b3']) expect(core.outbox.get(INGRESS_QUEUE, `oem-eu|${id}`)).not.toBeNull()
+    writeFileSync(join(dir, 'b2.pb'), joinDelimited([pb('b3'), noId, pb('b4')]))
+    const mixed = await curl(`${url}/batch`, '', 'application/x-protobuf', join(dir, 'b2.pb'))
+    expect(mixed.status).toBe(207)
+    expect(mixed.json.results).toEqual([
+      { id: 'b3', destination: 'oem-eu', status: 'duplicate' },
+      { error: expect.objectContaining({ code: 'ADX_ERR_AGENT_PAYLOAD_INVALID' }) },
+      { id: 'b4', destination: 'oem-eu', status: 'queued' },
+    ])
+    expect(count(core, INGRESS_QUEUE)).toBe(4)
+  })
+
+  it('accepts a JSON array; a framing error refuses the whole request and accepts nothing', async () => {
+    const { core, url, dir } = await setup()
+    const r = await curl(`${url}/batch`, JSON.stringify([dirtyPayload('j1', 'oem-eu'), dirtyPayload('j2', 'oem-eu')]))
+    expect(r).toMatchObject({ status: 202, json: { results: [{ id: 'j1', status: 'queued' }, { id: 'j2', status: 'queued' }] } })
+    expect((await curl(`${url}/batch`, JSON.stringify(dirtyPayload('j3', 'oem-eu')))).json.error.code).toBe('ADX_ERR_AGENT_PAYLOAD_INVALID')
+    expect((await curl(`${url}/batch`, '[]')).status).toBe(400)
+    const pb = wire.OutboundPayload.encode(wire.OutboundPayload.fromObject(dirtyPayload('t1', 'oem-eu'))).finish()
+    writeFileSync(join(dir, 'torn.pb'), joinDelimited([pb]).subarray(0, 20))
+    expect((await curl(`${url}/batch`, '', 'application/x-protobuf', join(dir, 'torn.pb')))).toMatchObject({ status: 400, json: { error: { code: 'ADX_ERR_AGENT_PAYLOAD_INVALID' } } })
+    expect(count(core, INGRESS_QUEUE)).toBe(2)
   })
 })
 
