@@ -84,8 +84,8 @@ export interface AuditExportOptions {
   /** Records read from the store per page (default 20,000; one packed read each, see store/record-pack.ts). */
   pageSize?: number
   /**
-   * writeAuditExport: the writer thread takes a page when at most this many messages wait for it
-   * (default 1: it takes what it has time for; -1: never, a large number: always).
+   * writeAuditExport: the writer thread takes a page when the work it has queued is at most this
+   * many records (default 20,000: it takes what it has time for; -1: never; a large number: always).
    */
   threadPagesBelow?: number
 }

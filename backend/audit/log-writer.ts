@@ -77,9 +77,13 @@ export interface ThreadLogWriterOptions {
   pack: Pick<RulePack, 'rules' | 'scenarios'>
   /** Bytes of entries per batch sent to the thread (default 1 MiB); also the thread's write chunk ×4. */
   batchBytes?: number
-  /** Messages (batches and pages) in flight before ready() waits (default 8). */
-  inFlight?: number
-  /** The thread takes an offered page when at most this many messages are in flight (default 1; -1: never). */
+  /** Bytes sent to the thread and not yet done before ready() waits (default 32 MiB). */
+  maxQueuedBytes?: number
+  /**
+   * The thread takes an offered page when the work it has queued is at most this many records
+   * (a record it only chains counts 1, one of a page it exports counts 3; default 20,000: about a
+   * page of its own; -1: never).
+   */
   takePagesBelow?: number
 }
 
@@ -99,14 +103,22 @@ interface Batch {
  */
 export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions): Promise<ExportLogWriter> {
   const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
-  const maxInFlight = Math.max(opts.inFlight ?? 8, 1)
-  const takeBelow = opts.takePagesBelow ?? 1
+  const maxQueued = Math.max(opts.maxQueuedBytes ?? 32 * 2 ** 20, 1)
+  const takeBelow = opts.takePagesBelow ?? 20_000
   const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
   const worker = new Worker(entry, { workerData: data, execArgv: threadExecArgv() })
   let failure: AdxError | undefined
   let finished: ((w: LogWritten) => void) | undefined
   let waiting: (() => void) | undefined
-  let inFlight = 0
+  // What each message sent and not yet done weighs (replies come back in the order sent).
+  const sent: { bytes: number; work: number }[] = []
+  let queuedBytes = 0
+  let queuedWork = 0
+  const queue = (bytes: number, work: number) => {
+    sent.push({ bytes, work })
+    queuedBytes += bytes
+    queuedWork += work
+  }
   const pool: Batch[] = []
   const fail = (message: string) => {
     failure ??= new AdxError('ADX_ERR_AUDIT_EXPORT', `export-log writer thread: ${message}`)
@@ -114,9 +126,13 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
   }
   worker.on('message', (m: LogWriterReply) => {
     if (m.op === 'free' || m.op === 'page-done') {
-      inFlight--
+      const done = sent.shift()
+      if (done) {
+        queuedBytes -= done.bytes
+        queuedWork -= done.work
+      }
       if (m.op === 'free') pool.push({ entries: Buffer.from(m.entries), ends: new Uint32Array(m.ends), csv: Buffer.from(m.csv) })
-      if (inFlight < maxInFlight) waiting?.()
+      if (queuedBytes <= maxQueued) waiting?.()
     } else if (m.op === 'done') finished?.({ jsonl: m.jsonl, csv: m.csv, tip: m.tip, catalogue: m.catalogue })
     else fail(m.message)
   })
@@ -133,7 +149,7 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
     if (count === 0) return
     const msg: LogWriterRequest = { op: 'batch', entries: b.entries.buffer as ArrayBuffer, ends: b.ends.buffer as ArrayBuffer, count, csv: b.csv.buffer as ArrayBuffer, csvBytes: cUsed }
     worker.postMessage(msg, [msg.entries, msg.ends, msg.csv])
-    inFlight++
+    queue(eUsed + cUsed, count)
     b = fresh()
     count = eUsed = cUsed = 0
   }
@@ -158,20 +174,20 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
     },
     offerPage(page) {
       if (failure) throw failure
-      if (inFlight > takeBelow || !page.packed || page.count === 0) return false
+      if (takeBelow < 0 || queuedWork > takeBelow || !page.packed || page.count === 0) return false
       // What was pushed before goes first; the page's buffer moves to the thread.
       send()
       const packed = page.packed.byteOffset === 0 && page.packed.byteLength === page.packed.buffer.byteLength ? page.packed : page.packed.slice()
       const msg: LogWriterRequest = { op: 'page', packed: packed.buffer as ArrayBuffer, count: page.count }
       worker.postMessage(msg, [msg.packed])
-      inFlight++
+      queue(packed.byteLength, 3 * page.count)
       return true
     },
     async ready() {
       // Let the thread's replies in (the export loop itself never leaves the microtask queue), so
-      // that inFlight is current when the next page is offered.
+      // that the queue's weight is current when the next page is offered.
       await new Promise<void>((r) => setImmediate(r))
-      while (!failure && inFlight >= maxInFlight) await new Promise<void>((r) => (waiting = r))
+      while (!failure && queuedBytes > maxQueued) await new Promise<void>((r) => (waiting = r))
       waiting = undefined
       if (failure) throw failure
     },

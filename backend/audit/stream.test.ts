@@ -146,7 +146,7 @@ describe('streamed audit export', () => {
 const manifestOf = (d: string) => readFileSync(join(d, 'manifest.json'), 'utf8')
 
 it('writes the same bytes whichever thread exports the pages', async () => {
-  for (const threadPagesBelow of [-1, 1_000]) {
+  for (const threadPagesBelow of [-1, 1e9]) {
     const o = join(dir, `pages-${threadPagesBelow}`)
     await writeAuditExport(o, input, { pageSize: 150, threadPagesBelow })
     // The manifest carries every file's SHA-256 and the chain head.
