@@ -29,6 +29,7 @@ import { loadOrCreateSigningKey } from './signing-key.ts'
 import { IngestWorker } from './store/ingest-writer.ts'
 import { openSqliteStore, type SqliteStore } from './store/sqlite.ts'
 import type { ScryptParams } from './vehicles/credentials.ts'
+import { applyBackendV8Tuning } from './v8-tuning.ts'
 
 /** A running backend. */
 export interface RunningBackend {
@@ -58,6 +59,7 @@ export interface StartOptions {
  * @example const backend = await startBackend(loadConfig('backend.yaml')); … await backend.stop()
  */
 export async function startBackend(config: BackendConfig, opts: StartOptions = {}): Promise<RunningBackend> {
+  applyBackendV8Tuning()
   const log = opts.logger ?? createLogger({ level: config.log.level })
   const clock = opts.clock ?? Date.now
   mkdirSync(config.dataDir, { recursive: true })

@@ -2,8 +2,10 @@
  * Child process of bench/backend.bench.ts (own process so its peak RSS is its own): drives the
  * ingest path the MQTT handler uses after validation, `IngestService.ingestRecords` (countRecord,
  * body encoding, group-commit queue with the configured defaults, the SQLite store's ingest
- * thread as startBackend wires it), with
- * `vehicles` vehicle pseudonyms and `persons` distinct person pseudonyms.
+ * thread as startBackend wires it, and the V8 flags startBackend applies), with
+ * `vehicles` vehicle pseudonyms and `persons` distinct person pseudonyms. Memory: RSS sampled
+ * every 100 ms, with where it is at the sampled peak (memory-breakdown.ts: V8 heap pages of both
+ * threads, malloc heap, executable, other anonymous), kernel maxrss and VmHWM at the end.
  *
  * Each vehicle sends one message of persons / vehicles / 2 records (5 by default), each record
  * with 2 distinct non-sensitive persons and the categories vehicle-operating, diagnostic and one
@@ -26,7 +28,9 @@ import { silentLogger } from '../backend/log.ts'
 import { createMetrics } from '../backend/metrics.ts'
 import { IngestWorker } from '../backend/store/ingest-writer.ts'
 import { openSqliteStore } from '../backend/store/sqlite.ts'
+import { applyBackendV8Tuning } from '../backend/v8-tuning.ts'
 import { pseudonymHex } from './backend-publishers.ts'
+import { memoryBreakdown, type MemoryBreakdown } from './memory-breakdown.ts'
 
 export interface IngestJob {
   vehicles: number
@@ -46,6 +50,12 @@ export interface IngestResult {
   peakRssSampled: number
   /** process.memoryUsage() when the sampled peak was seen. */
   atPeak: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }
+  /** Resident memory by kind of mapping when the sampled peak was seen (memory-breakdown.ts). */
+  breakdownAtPeak: MemoryBreakdown
+  /** VmHWM (/proc/self/status) at the end. */
+  vmHwm: number
+  /** V8 flags the backend applies at start (backend/v8-tuning.ts), applied here too. */
+  v8Flags: string[]
   maxRssKernel: number
   rssBefore: number
   dbBytes: number
@@ -70,16 +80,25 @@ export function applyWhatIfPragmas(store: unknown): string[] {
 const EXTRA = ['location', 'charging', 'personal', 'driving-automation', 'software-upgrade']
 
 async function run(job: IngestJob): Promise<IngestResult> {
+  // As startBackend does, first.
+  const v8Flags = [...applyBackendV8Tuning()]
   const dir = mkdtempSync(join(tmpdir(), 'adx-bench-ingest-'))
   const config = parseConfig({ dataDir: dir }, dir)
   let peak = process.memoryUsage().rss
   const rssBefore = peak
   let atPeak = process.memoryUsage()
+  let breakdownAtPeak = memoryBreakdown()
+  let breakdownRss = 0
   const sample = () => {
     const m = process.memoryUsage()
     if (m.rss > peak) {
       peak = m.rss
       atPeak = m
+      // Reading smaps costs a few ms: only when the peak rose by 1 MiB or more.
+      if (m.rss >= breakdownRss + 2 ** 20) {
+        breakdownAtPeak = memoryBreakdown()
+        breakdownRss = m.rss
+      }
     }
   }
   const sampler = setInterval(sample, 100)
@@ -206,6 +225,9 @@ async function run(job: IngestJob): Promise<IngestResult> {
     commits,
     peakRssSampled: peak,
     atPeak: { heapTotal: atPeak.heapTotal, heapUsed: atPeak.heapUsed, external: atPeak.external, arrayBuffers: atPeak.arrayBuffers },
+    breakdownAtPeak,
+    vmHwm: memoryBreakdown().vmHwm,
+    v8Flags,
     maxRssKernel: process.resourceUsage().maxRSS * 1024,
     rssBefore,
     dbBytes,

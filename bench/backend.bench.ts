@@ -15,8 +15,9 @@
  *  3. The same end-to-end run with the backend on an external Mosquitto (when on PATH), plus
  *     Mosquitto relaying to one no-op mqtt.js subscriber.
  *  4. Ingest of 1,000,000 distinct persons over 100,000 vehicles through IngestService (the path
- *     the MQTT handler takes after validation), in a child process: time, records/s, peak RSS,
- *     exact final counts, and a 1 % redelivery that must count nothing.
+ *     the MQTT handler takes after validation), in a child process: time, records/s, peak RSS
+ *     (kernel maxrss, VmHWM, and where the resident memory is at the sampled peak), exact final
+ *     counts, and a 1 % redelivery that must count nothing. `BENCH_ONLY=ingest` runs this alone.
  *
  * Settings (env): BENCH_ONLY=e2e,relay,mosquitto,ingest (phases), BENCH_E2E_RECORDS, BENCH_PER_MESSAGE,
  * BENCH_WINDOW, BENCH_RELAY_ROUNDS, BENCH_RELAY_RECORDS, BENCH_PERSONS, BENCH_VEHICLES, BENCH_INFLIGHT (ingest records in flight); experiments that change the
@@ -452,8 +453,13 @@ export async function benchBackend(log: (s: string) => void = console.log, opts:
       `   ${fmt(ing.records)} records (${fmt(ing.messages)} messages of ${fmt(ing.records / ing.messages)}) in ${fmt(ing.seconds, 2)} s = ${fmt(result.ingest1M.recordsPerSecond)} records/s, ` +
         `${fmt(ing.commits)} commits; database ${mb(ing.dbBytes)}${ing.timedOut ? ' TIMED OUT' : ''}`,
     )
-    log(`   peak RSS: ${mb(ing.peakRssSampled)} sampled every 100 ms (kernel maxrss ${mb(ing.maxRssKernel)}; ${mb(ing.rssBefore)} at start; goal ≤ 300 MB ${ing.maxRssKernel <= 300e6 ? 'met' : 'NOT met'})`)
-    log(`   at the peak: JS heap ${mb(ing.atPeak.heapUsed)} used of ${mb(ing.atPeak.heapTotal)}, external ${mb(ing.atPeak.external)} (array buffers ${mb(ing.atPeak.arrayBuffers)}); the rest (${mb(ing.peakRssSampled - ing.atPeak.heapTotal - ing.atPeak.external)}) is code, stacks, the WebAssembly heap of SQLite and the allocator`)
+    log(`   peak RSS: ${mb(ing.peakRssSampled)} sampled every 100 ms (kernel maxrss ${mb(ing.maxRssKernel)}, VmHWM ${mb(ing.vmHwm)}; ${mb(ing.rssBefore)} at start; goal ≤ 300 MB ${ing.maxRssKernel <= 300e6 ? 'met' : 'NOT met'}); V8 flags as the backend sets them: ${ing.v8Flags.join(' ') || 'none (ADX_V8_TUNING=0)'}`)
+    const b = ing.breakdownAtPeak
+    log(
+      `   at the peak: main thread's JS heap ${mb(ing.atPeak.heapUsed)} used of ${mb(ing.atPeak.heapTotal)}, array buffers ${mb(ing.atPeak.arrayBuffers)}; ` +
+        `resident by mapping (smaps): V8 heap pages of all threads ${mb(b.v8HeapPages)}, malloc heap ${mb(b.mallocHeap)}, node executable and libraries ${mb(b.fileBacked)}, ` +
+        `other anonymous (WebAssembly memories and code of both SQLite connections, stacks, large allocations) ${mb(b.otherAnon)}`,
+    )
     log(
       `   counts: persons.pi = ${fmt(ing.counts['persons.pi']?.[''] ?? 0)}; vehicles: ${categories.map(([c, n]) => `${c} ${fmt(n)}`).join(', ')}; ` +
         `redelivered ${fmt(ing.redelivered.records)} records → ${fmt(ing.redelivered.duplicates)} duplicates, counts ${ing.redelivered.countsUnchanged ? 'unchanged' : 'CHANGED'} → ${exact ? 'exact' : 'NOT EXACT'}`,
