@@ -81,8 +81,8 @@ export interface ThreadLogWriterOptions {
   maxQueuedBytes?: number
   /**
    * The thread takes an offered page when the work it has queued is at most this many records
-   * (a record it only chains counts 1, one of a page it exports counts 3; default 20,000: about a
-   * page of its own; -1: never).
+   * (a record it only chains counts 1, one of a page it exports counts 3; default 100,000, which
+   * on two cores gives it about half the pages: the main thread also reads the store; -1: never).
    */
   takePagesBelow?: number
 }
@@ -104,7 +104,7 @@ interface Batch {
 export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions): Promise<ExportLogWriter> {
   const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
   const maxQueued = Math.max(opts.maxQueuedBytes ?? 32 * 2 ** 20, 1)
-  const takeBelow = opts.takePagesBelow ?? 20_000
+  const takeBelow = opts.takePagesBelow ?? 100_000
   const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
   const worker = new Worker(entry, { workerData: data, execArgv: threadExecArgv() })
   let failure: AdxError | undefined
