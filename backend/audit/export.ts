@@ -85,7 +85,7 @@ export interface AuditExportOptions {
   pageSize?: number
   /**
    * writeAuditExport: the writer thread takes a page when the work it has queued is at most this
-   * many records (default 100,000: it takes what it has time for; -1: never; a large number: always).
+   * many records (default 80,000: it takes what it has time for; -1: never; a large number: always).
    */
   threadPagesBelow?: number
 }

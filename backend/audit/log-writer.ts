@@ -77,11 +77,11 @@ export interface ThreadLogWriterOptions {
   pack: Pick<RulePack, 'rules' | 'scenarios'>
   /** Bytes of entries per batch sent to the thread (default 1 MiB); also the thread's write chunk ×4. */
   batchBytes?: number
-  /** Bytes sent to the thread and not yet done before ready() waits (default 32 MiB). */
+  /** Bytes sent to the thread and not yet done before ready() waits (default 16 MiB). */
   maxQueuedBytes?: number
   /**
    * The thread takes an offered page when the work it has queued is at most this many records
-   * (a record it only chains counts 1, one of a page it exports counts 3; default 100,000, which
+   * (a record it only chains counts 1, one of a page it exports counts 3; default 80,000, which
    * on two cores gives it about half the pages: the main thread also reads the store; -1: never).
    */
   takePagesBelow?: number
@@ -103,8 +103,8 @@ interface Batch {
  */
 export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions): Promise<ExportLogWriter> {
   const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
-  const maxQueued = Math.max(opts.maxQueuedBytes ?? 32 * 2 ** 20, 1)
-  const takeBelow = opts.takePagesBelow ?? 100_000
+  const maxQueued = Math.max(opts.maxQueuedBytes ?? 16 * 2 ** 20, 1)
+  const takeBelow = opts.takePagesBelow ?? 80_000
   const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
   const worker = new Worker(entry, { workerData: data, execArgv: threadExecArgv() })
   let failure: AdxError | undefined
