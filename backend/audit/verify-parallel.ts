@@ -43,19 +43,38 @@ export function scanLogInThreads(jsonlPath: string, csvPath: string | undefined,
   const segmentBytes = Math.max(opts.segmentBytes ?? 4 << 20, 1024)
   const flags = new Int32Array(new SharedArrayBuffer(8))
   const { port1, port2 } = new MessageChannel()
-  const data: VerifyThreadData = { reply: port2, flags: flags.buffer as SharedArrayBuffer, csvHeader, csvPath }
-  const worker = new Worker(entry, { workerData: data, transferList: [port2], execArgv: threadExecArgv() })
+  // Buffers the thread is done with come back here, to be read into again: memory stays at the
+  // few segments in flight instead of every segment until the thread's next collection.
+  const back = new MessageChannel()
+  const data: VerifyThreadData = { reply: port2, free: back.port2, flags: flags.buffer as SharedArrayBuffer, csvHeader, csvPath }
+  const worker = new Worker(entry, { workerData: data, transferList: [port2, back.port2], execArgv: threadExecArgv() })
+  const segments_: ArrayBuffer[] = []
+  const rowBufs: Buffer[] = []
+  const reclaim = () => {
+    for (let m = receiveMessageOnPort(back.port1); m; m = receiveMessageOnPort(back.port1)) {
+      const x = m.message as { bytes?: ArrayBuffer; rows?: ArrayBuffer }
+      if (x.bytes) segments_.push(x.bytes)
+      if (x.rows) rowBufs.push(Buffer.from(x.rows))
+    }
+  }
+  /** A buffer of at least `n` bytes: one handed back, or a new one (room for a carried line too). */
+  const segmentBuffer = (n: number): Buffer => {
+    reclaim()
+    const ab = segments_.pop()
+    if (ab && ab.byteLength >= n) return Buffer.from(ab)
+    return Buffer.allocUnsafeSlow(Math.max(n, segmentBytes + 64 * 1024))
+  }
   worker.unref()
   const fd = openSync(jsonlPath, 'r')
   try {
     const mine = new Map<number, SegmentResult>()
-    let carry = Buffer.alloc(0)
+    let carry: Buffer = Buffer.alloc(0)
     let index = 0
     let toThread = 0
     let unterminated = false
     let lines = 0
     for (let eof = false; !eof; ) {
-      const buf = Buffer.allocUnsafeSlow(carry.length + segmentBytes)
+      const buf = segmentBuffer(carry.length + segmentBytes)
       carry.copy(buf, 0)
       const n = readSync(fd, buf, carry.length, segmentBytes, null)
       const total = carry.length + n
@@ -87,7 +106,8 @@ export function scanLogInThreads(jsonlPath: string, csvPath: string | undefined,
         worker.postMessage(m, [m.bytes])
         toThread++
       } else {
-        const rows = new RowBuffer(end >> 1)
+        reclaim()
+        const rows = new RowBuffer(end >> 1, rowBufs.pop())
         const r = verifySegment(segment, index === 0, rows)
         mine.set(index, r)
         lines += r.lines
@@ -124,6 +144,7 @@ export function scanLogInThreads(jsonlPath: string, csvPath: string | undefined,
   } finally {
     closeSync(fd)
     port1.close()
+    back.port1.close()
     void worker.terminate()
   }
 }

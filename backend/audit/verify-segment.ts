@@ -26,9 +26,10 @@ export interface SegmentResult {
 export class RowBuffer {
   buf: Buffer
   used = 0
-  constructor(size: number) {
+  /** `reuse`: a buffer to fill (one handed back by the other thread) when it holds `size`. */
+  constructor(size: number, reuse?: Buffer) {
     // Not from the shared pool: the buffer can be transferred to another thread.
-    this.buf = Buffer.allocUnsafeSlow(Math.max(size, 1024))
+    this.buf = reuse && reuse.length >= size ? reuse : Buffer.allocUnsafeSlow(Math.max(size, 1024))
   }
   add(row: string): void {
     const need = row.length * 3 + 2

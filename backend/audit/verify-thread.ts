@@ -15,6 +15,8 @@ import { RowBuffer, type SegmentResult, verifySegment } from './verify-segment.t
 export interface VerifyThreadData {
   /** Reply port (results, once). */
   reply: MessagePort
+  /** Where segment and row buffers go back, once hashed, for the main thread to read into again. */
+  free: MessagePort
   /** Int32 counters: [0] segments checked by this thread, [1] done flag. */
   flags: SharedArrayBuffer
   /** The CSV header, hashed first into the implied CSV. */
@@ -65,18 +67,20 @@ function run(port: NonNullable<typeof parentPort>, d: VerifyThreadData): void {
   let csvBytes = csvHeader.length
   const results: Record<number, SegmentResult> = {}
   // Segments waiting for the ones before them to be hashed.
-  const pending = new Map<number, { bytes: Uint8Array; rows: Uint8Array | null }>()
+  const pending = new Map<number, { bytes: Uint8Array; rows: Uint8Array | null; mainRows: boolean }>()
   let next = 0
   const drain = () => {
     for (let p = pending.get(next); p; p = pending.get(next)) {
       pending.delete(next++)
       fileHash.update(p.bytes)
       fileBytes += p.bytes.length
+      d.free.postMessage({ bytes: p.bytes.buffer }, [p.bytes.buffer as ArrayBuffer])
       if (!p.rows) csvHash = undefined
       else if (csvHash) {
         csvHash.update(p.rows)
         csvBytes += p.rows.length
       }
+      if (p.rows && p.mainRows) d.free.postMessage({ rows: p.rows.buffer }, [p.rows.buffer as ArrayBuffer])
     }
   }
   const finish = (reply: VerifyReply) => {
@@ -97,7 +101,7 @@ function run(port: NonNullable<typeof parentPort>, d: VerifyThreadData): void {
           Atomics.add(flags, 0, 1)
           Atomics.notify(flags, 0)
         } else rows = m.rows ? new Uint8Array(m.rows, 0, m.rowsLength) : null
-        pending.set(m.index, { bytes, rows })
+        pending.set(m.index, { bytes, rows, mainRows: !m.check })
         drain()
       } else {
         if (pending.size) throw new Error(`segment ${next} never came`)
