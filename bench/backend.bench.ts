@@ -65,6 +65,11 @@ export interface E2eRate extends Rate {
   commits: number
   recordsPerCommit: number
   peakRss: number
+  /**
+   * CPU time (user + system, all threads) the backend process spent per record while the
+   * publishers ran: steadier than records/s when other work shares the machine.
+   */
+  cpuUsPerRecord: number
 }
 
 export interface BackendBenchResult {
@@ -193,6 +198,7 @@ async function endToEnd(o: Opts, external?: string): Promise<E2eRate> {
     }
     const url = external ?? `mqtt://127.0.0.1:${backend.broker!.port}`
     const rss = rssSampler()
+    const cpu0 = process.cpuUsage()
     const r = await child<PublisherJob, PublisherResult>(
       'backend-publishers.ts',
       { url, vehicles, records: o.records, perMessage: o.perMessage, window: o.window, mode: 'ack', timeoutMs: o.timeoutMs, seed: 1 },
@@ -200,12 +206,13 @@ async function endToEnd(o: Opts, external?: string): Promise<E2eRate> {
       o.log,
     )
     const peakRss = rss.stop()
+    const cpu = process.cpuUsage(cpu0)
     const inserted = (await backend.metrics.records.get()).values.find((x) => x.labels.result === 'inserted')?.value ?? 0
     const commits = (await backend.metrics.commitRecords.get()).values.find((x) => x.metricName === 'adx_backend_commit_records_count')?.value ?? 0
     const totals = await backend.store.totals(countingYear(Date.now() - 60_000))
     const pi = totals.find((t) => t.counter === 'persons.pi')?.value ?? 0
     o.log(`  stored: ${fmt(inserted)} records inserted in ${fmt(commits)} group commits; persons.pi = ${fmt(pi)}`)
-    return { ...toRate(r, o.perMessage), inserted, commits, recordsPerCommit: inserted / Math.max(1, commits), peakRss }
+    return { ...toRate(r, o.perMessage), inserted, commits, recordsPerCommit: inserted / Math.max(1, commits), peakRss, cpuUsPerRecord: (cpu.user + cpu.system) / Math.max(1, r.completedRecords) }
   } finally {
     await backend.stop()
     rmSync(dir, { recursive: true, force: true })
@@ -391,7 +398,7 @@ export async function benchBackend(log: (s: string) => void = console.log, opts:
     log('1. end to end, embedded aedes (startBackend; clock stops at the last backend Ack):')
     const e = await endToEnd(o)
     result.embedded = e
-    log(`   ${line('backend', e)}; ${fmt(e.recordsPerCommit)} records/commit; backend process peak RSS ${mb(e.peakRss)} (sampled every 100 ms; samples cannot land inside a synchronous commit)`)
+    log(`   ${line('backend', e)}; ${fmt(e.recordsPerCommit)} records/commit; backend CPU ${fmt(e.cpuUsPerRecord, 1)} µs/record (all threads); backend process peak RSS ${mb(e.peakRss)} (sampled every 100 ms)`)
   }
 
   if (only.has('relay')) {

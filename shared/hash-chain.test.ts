@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ChainFile, chainLines, EMPTY_TIP, GENESIS, pruneLines, serializeLine, verifyChain } from './hash-chain.ts'
+import { ChainFile, canonicalJson, chainLines, EMPTY_TIP, GENESIS, pruneLines, serializeLine, verifyChain } from './hash-chain.ts'
 import { generateSigningKey } from './signature.ts'
 
 const entry = fc.record({ event: fc.constantFrom('detected', 'contained', 'x'), n: fc.integer(), text: fc.string({ maxLength: 20 }) })
@@ -96,6 +96,26 @@ describe('hash chain', () => {
     expect(verifyChain(first.lines, { publicKeyPem: other.publicKeyPem })).toMatchObject({ ok: false, line: 1 })
     // Cutting lines after a checkpoint is caught.
     expect(verifyChain([first.lines[0]!, ...first.lines.slice(2)])).toMatchObject({ ok: false, line: 2 })
+  })
+
+  it('ChainFile.appendJson writes the bytes append writes, and continues its chain', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adx-chain-json-'))
+    const a = new ChainFile(join(dir, 'a.jsonl'))
+    const b = new ChainFile(join(dir, 'b.jsonl'))
+    const first = [{ z: 1, a: 'é' }, { m: [1, { y: 2, b: null }] }]
+    const second = [{ k: 'x' }]
+    a.append(() => first, 5)
+    a.append(() => second, 6)
+    expect(b.appendJson(() => first.map(canonicalJson), 5)).toEqual(readFileSync(a.path, 'utf8').trimEnd().split('\n').slice(0, 2))
+    let seen: unknown
+    b.appendJson((last) => {
+      seen = last?.entry
+      return second.map(canonicalJson)
+    }, 6)
+    expect(seen).toEqual(first[1])
+    expect(readFileSync(b.path, 'utf8')).toBe(readFileSync(a.path, 'utf8'))
+    expect(b.appendJson(() => [], 7)).toEqual([])
+    expect(b.verify()).toMatchObject({ ok: true, count: 3 })
   })
 
   it('ChainFile appends from the tip on file and prunes atomically', () => {

@@ -459,6 +459,35 @@ export class ChainFile {
     })
   }
 
+  /**
+   * `append` for entries given as their canonical JSON (`canonicalJson(entry)`, e.g. from a
+   * writer specialised for one kind of entry): the same lines, byte for byte (chainLineText),
+   * without sorting and serialising each entry twice. Returns the lines' texts (no newline).
+   */
+  appendJson<E>(build: (last: ChainLine<E> | undefined) => readonly string[], at: number): string[] {
+    return this.locked(() => {
+      const lastText = this.lastLine()
+      const last = lastText ? (JSON.parse(lastText) as ChainLine<E>) : undefined
+      const jsons = build(last)
+      if (jsons.length === 0) return []
+      let tip = tipOf(lastText ? [lastText] : [])
+      const texts: string[] = []
+      for (const json of jsons) {
+        const next = chainLineText(tip, json, at)
+        texts.push(next.text)
+        tip = next.tip
+      }
+      const fd = openSync(this.path, 'a')
+      try {
+        writeSync(fd, `${texts.join('\n')}\n`)
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      return texts
+    })
+  }
+
   /** Prunes lines selected from the start (see pruneLines); rewrites the file atomically. */
   prune(select: (line: ChainLine<unknown>) => boolean, at: number, signer?: CheckpointSigner): number {
     return this.locked(() => {

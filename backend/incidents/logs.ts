@@ -14,7 +14,7 @@
 import { join } from 'node:path'
 import { AdxError } from '../../shared/errors.ts'
 import { type ChainFile as ChainFileType, ChainFile, type ChainVerdict, type CheckpointSigner } from '../../shared/hash-chain.ts'
-import { exportLogEntry } from '../audit/entries.ts'
+import { exportLogEntry, exportLogEntryJson } from '../audit/entries.ts'
 import type { Logger } from '../log.ts'
 import { incidentRef } from '../store/incident-ref.ts'
 import type { Store } from '../store/types.ts'
@@ -115,9 +115,14 @@ export class ChainedLogs {
       const records = await store.recordsAfter(cursor, BATCH)
       if (records.length === 0) return written
       const entries = records.map((r) => exportLogEntry(r))
-      const lines = this.exports.append((last) => entries.filter((x) => x.rowid > ((last?.entry as { rowid?: number } | undefined)?.rowid ?? 0)), this.clock())
-      for (const l of lines) log.info({ chain: 'export-log', line: l }, 'export-log record')
-      written += lines.length
+      // Lines built from each entry's canonical JSON (exportLogEntryJson): one serialisation and
+      // one hash per record, on the event loop that also takes the MQTT traffic.
+      const texts = this.exports.appendJson((last) => {
+        const after = (last?.entry as { rowid?: number } | undefined)?.rowid ?? 0
+        return entries.filter((x) => x.rowid > after).map(exportLogEntryJson)
+      }, this.clock())
+      if (log.isLevelEnabled('info')) for (const t of texts) log.info({ chain: 'export-log', line: JSON.parse(t) as unknown }, 'export-log record')
+      written += texts.length
       if (records.length < BATCH) return written
     }
   }
