@@ -22,7 +22,8 @@ const loopbackHost = z
   .refine((h) => LOOPBACK.has(h), { message: 'must be a loopback address (127.0.0.1, ::1 or localhost); ingress never listens on the network' })
 const port = z.number().int().min(0).max(65535)
 
-const destinationSchema = z
+/** One destination of the agent (validated; defaults filled). */
+export const destinationSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 letters, digits, ".", "_" or "-"'),
     region: z.enum(['domestic', 'abroad']),
@@ -42,6 +43,11 @@ const destinationSchema = z
     purposes: z.array(z.string().min(1)).default([]),
     /** Delivery attempt timeout. */
     timeoutMs: z.number().int().min(100).default(15_000),
+    /**
+     * A gateway's vehicles delivered at once (each vehicle's payloads still one at a time, in
+     * order). A single-vehicle agent delivers one at a time whatever this says.
+     */
+    maxInFlight: z.number().int().min(1).max(64).default(8),
   })
   .superRefine((d, ctx) => {
     const scheme = d.url.split(':')[0]

@@ -50,7 +50,7 @@ async function worker(dir: string, dest: DestinationConfig): Promise<{ outbox: O
   return { outbox, w }
 }
 
-const dest = (url: string, pinSha256: string): DestinationConfig => ({ name: 'eu', region: 'abroad', recipient: 'CN=sink.test', transport: 'https', url, pinSha256, purposes: [], timeoutMs: 5000, mqttVersion: 4 })
+const dest = (url: string, pinSha256: string): DestinationConfig => ({ name: 'eu', region: 'abroad', recipient: 'CN=sink.test', transport: 'https', url, pinSha256, purposes: [], timeoutMs: 5000, mqttVersion: 4, maxInFlight: 1 })
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500; i++) {

@@ -20,11 +20,11 @@ export class HttpsTransport implements Transport {
     this.url = new URL(dest.url)
     if (this.url.protocol === 'https:') {
       const tlsOpts = tlsOptions(dest)
-      const agent = new https.Agent({ keepAlive: true, maxSockets: 1 })
+      const agent = new https.Agent({ keepAlive: true, maxSockets: dest.maxInFlight })
       ;(agent as unknown as { createConnection: unknown }).createConnection = (o: tls.ConnectionOptions, cb: (e: Error | null, s?: tls.TLSSocket) => void) =>
         pinnedConnect({ ...o, ...tlsOpts, servername: o.servername ?? this.url.hostname }, dest.pinSha256, cb)
       this.agent = agent
-    } else this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    } else this.agent = new http.Agent({ keepAlive: true, maxSockets: dest.maxInFlight })
   }
 
   send(item: OutboxItem): Promise<SendResult> {

@@ -59,7 +59,7 @@ async function start(dir: string, dest: DestinationConfig) {
   return { outbox, w }
 }
 
-const dest = (url: string, pinSha256: string): DestinationConfig => ({ name: 'eu-mqtt', region: 'abroad', recipient: 'CN=broker.test', transport: 'mqtt', url, topic: 'oem/in', pinSha256, purposes: [], timeoutMs: 3000, mqttVersion: 4 })
+const dest = (url: string, pinSha256: string): DestinationConfig => ({ name: 'eu-mqtt', region: 'abroad', recipient: 'CN=broker.test', transport: 'mqtt', url, topic: 'oem/in', pinSha256, purposes: [], timeoutMs: 3000, mqttVersion: 4, maxInFlight: 1 })
 
 describe.skipIf(!haveOpenssl())('MQTT delivery (TLS, pinned)', () => {
   it('delivers in order at QoS 1 (MQTT 3.1.1; the id travels in the payload)', async () => {

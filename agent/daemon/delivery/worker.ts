@@ -1,12 +1,14 @@
 /**
- * One delivery loop per destination: strict FIFO from the outbox, at-least-once. Items are sent
- * one at a time in order; the delivered prefix of a batch is acked in one commit; a failed item
- * is nacked (exponential backoff with full jitter, from the outbox) and blocks its destination
- * until due, so order is kept. A permanent refusal (4xx) is held visibly with an incident instead
- * of blocking the destination. After a restart the loop resumes from the outbox.
+ * One delivery loop per destination: FIFO from the outbox, at-least-once. A vehicle's payloads
+ * are sent one at a time in order; a gateway's vehicles are lanes sent side by side (up to the
+ * destination's maxInFlight), since order is per vehicle. The delivered items of a batch are
+ * acked in one commit; a failed item is nacked (exponential backoff with full jitter, from the
+ * outbox), ends its lane for this batch, and blocks its destination until due (peek stops at
+ * it), so each vehicle's order is kept. A permanent refusal (4xx) is held visibly with an
+ * incident instead of blocking the destination. After a restart the loop resumes from the outbox.
  */
 import type { Logger } from 'pino'
-import type { Outbox } from '../../outbox/index.ts'
+import type { Outbox, OutboxItem } from '../../outbox/index.ts'
 import type { AuditLog } from '../audit-log.ts'
 import type { DestinationConfig } from '../config.ts'
 import type { EventBus } from '../event-bus.ts'
@@ -81,6 +83,37 @@ export class DeliveryWorker {
     })
   }
 
+  /** Sends a lane's items in order until one fails; the sent ones are added to `sent`. */
+  private async deliverLane(lane: readonly OutboxItem[], sent: string[]): Promise<void> {
+    const { outbox, log } = this.deps
+    for (const item of lane) {
+      if (!this.running) return
+      const r = await withTimeout(this.transport.send(item), this.dest.timeoutMs)
+      if (r.ok) {
+        sent.push(item.id)
+        continue
+      }
+      if (r.retry) {
+        const n = await outbox.nack(this.dest.name, item.id, r.error, r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : {})
+        log.debug({ destination: this.dest.name, id: item.id, error: r.error, retryInMs: n?.delayMs }, 'delivery failed; backing off')
+      } else {
+        await outbox.hold([item.id], HOLD_DELIVERY_REJECTED, { destination: this.dest.name })
+        await queueIncident(outbox, {
+          type: 'ADX_INC_FAIL_CLOSED',
+          key: `rejected:${this.dest.name}:${item.id}`,
+          payloadId: item.id,
+          reasonCode: HOLD_DELIVERY_REJECTED,
+          detail: `${this.dest.name} refused the payload (${r.error}); held`,
+          vehiclePseudonym: this.deps.vehicleId,
+          detectedMs: this.deps.now(),
+        })
+        this.deps.audit.append({ event: 'hold', payloadId: item.id, destination: this.dest.name, codes: [HOLD_DELIVERY_REJECTED], detail: r.error })
+        log.warn({ destination: this.dest.name, id: item.id, error: r.error }, 'destination refused a payload; held')
+      }
+      return
+    }
+  }
+
   private async loop(): Promise<void> {
     const { outbox, log } = this.deps
     while (this.running) {
@@ -92,37 +125,8 @@ export class DeliveryWorker {
           continue
         }
         const sent: string[] = []
-        for (const item of items) {
-          if (!this.running) break
-          const r = await withTimeout(this.transport.send(item), this.dest.timeoutMs)
-          if (r.ok) {
-            sent.push(item.id)
-            continue
-          }
-          if (sent.length) {
-            await outbox.ack(this.dest.name, sent)
-            this.delivered += sent.length
-            sent.length = 0
-          }
-          if (r.retry) {
-            const n = await outbox.nack(this.dest.name, item.id, r.error, r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : {})
-            log.debug({ destination: this.dest.name, id: item.id, error: r.error, retryInMs: n?.delayMs }, 'delivery failed; backing off')
-          } else {
-            await outbox.hold([item.id], HOLD_DELIVERY_REJECTED, { destination: this.dest.name })
-            await queueIncident(outbox, {
-              type: 'ADX_INC_FAIL_CLOSED',
-              key: `rejected:${this.dest.name}:${item.id}`,
-              payloadId: item.id,
-              reasonCode: HOLD_DELIVERY_REJECTED,
-              detail: `${this.dest.name} refused the payload (${r.error}); held`,
-              vehiclePseudonym: this.deps.vehicleId,
-              detectedMs: this.deps.now(),
-            })
-            this.deps.audit.append({ event: 'hold', payloadId: item.id, destination: this.dest.name, codes: [HOLD_DELIVERY_REJECTED], detail: r.error })
-            log.warn({ destination: this.dest.name, id: item.id, error: r.error }, 'destination refused a payload; held')
-          }
-          break
-        }
+        const lanes = lanesOf(items)
+        await inParallel(lanes, Math.min(this.dest.maxInFlight, lanes.length), (lane) => this.deliverLane(lane, sent))
         if (sent.length) {
           await outbox.ack(this.dest.name, sent)
           this.delivered += sent.length
@@ -133,4 +137,31 @@ export class DeliveryWorker {
       }
     }
   }
+}
+
+/** The vehicle a delivery id belongs to: a gateway's ids are `<vehicle>|<payload id>`. */
+function laneOf(id: string): string {
+  const bar = id.indexOf('|')
+  return bar < 0 ? '' : id.slice(0, bar)
+}
+
+/** Items grouped by vehicle, each group in outbox order, groups in order of their first item. */
+export function lanesOf(items: readonly OutboxItem[]): OutboxItem[][] {
+  const lanes = new Map<string, OutboxItem[]>()
+  for (const item of items) {
+    const key = laneOf(item.id)
+    const lane = lanes.get(key)
+    if (lane) lane.push(item)
+    else lanes.set(key, [item])
+  }
+  return [...lanes.values()]
+}
+
+/** Runs `task` over `all` with at most `width` running at once. */
+async function inParallel<T>(all: readonly T[], width: number, task: (x: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const run = async () => {
+    while (next < all.length) await task(all[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.max(1, width) }, run))
 }
