@@ -9,8 +9,8 @@ import type { Logger } from 'pino'
 export interface AgentEvents {
   /** A payload was durably accepted at ingress. */
   accepted: { id: string; destination: string }
-  /** The effective policy changed (new signed policy or lease). */
-  policyChanged: { version: number; leaseId: string }
+  /** The effective policy changed (new signed policy or lease): of one vehicle when `vehicleId` is set, else fleet-wide. */
+  policyChanged: { version: number; leaseId: string; vehicleId?: string }
   /** New items were enqueued for a destination (wake its delivery loop). */
   enqueued: { destination: string }
   /** The backend acknowledged export records / incidents. */

@@ -111,12 +111,18 @@ export class Pipeline {
   async start(): Promise<void> {
     this.running = true
     this.deps.bus.on('accepted', this.name, () => this.wake())
-    // A gateway receives thousands of policies at once: one re-inspection per burst, not per policy.
+    // A gateway receives thousands of policies at once: one re-inspection per burst, not per
+    // policy, and of the payloads of the vehicles whose policy changed (all after a fleet policy).
     let reinspect: NodeJS.Timeout | undefined
-    this.deps.bus.on('policyChanged', this.name, () => {
+    let changed: Set<string> | 'all' = new Set()
+    this.deps.bus.on('policyChanged', this.name, ({ vehicleId }) => {
+      if (vehicleId === undefined) changed = 'all'
+      else if (changed !== 'all') changed.add(vehicleId)
       reinspect ??= setTimeout(() => {
         reinspect = undefined
-        if (this.running) void this.reinspectHeld().catch((e: unknown) => this.deps.log.warn({ err: e }, 're-inspection of held payloads failed'))
+        const scope = changed
+        changed = new Set()
+        if (this.running) void this.reinspectHeld(scope === 'all' ? undefined : scope).catch((e: unknown) => this.deps.log.warn({ err: e }, 're-inspection of held payloads failed'))
       }, 50)
     })
     const unknownNowKnown = this.deps.outbox
@@ -142,11 +148,15 @@ export class Pipeline {
     w?.()
   }
 
-  /** Release payloads held by policy so that they are inspected again under the new policy. */
-  async reinspectHeld(): Promise<number> {
+  /**
+   * Release payloads held by policy so that they are inspected again under the new policy: those
+   * of the `vehicles` given (a payload without a vehicle is this agent's own), or all of them.
+   */
+  async reinspectHeld(vehicles?: ReadonlySet<string>): Promise<number> {
     const ids = this.deps.outbox
       .listHeld(INGRESS_QUEUE)
       .filter((h) => h.reasonCode !== HOLD_UNKNOWN_DESTINATION && !failClosedReasons.has(h.reasonCode as HoldReason))
+      .filter((h) => !vehicles || vehicles.has(parseMeta(h.meta).veh ?? this.deps.vehicleId))
       .map((h) => h.id)
     if (ids.length === 0) return 0
     await this.deps.outbox.release(ids, { destination: INGRESS_QUEUE })

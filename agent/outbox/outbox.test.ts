@@ -358,7 +358,7 @@ describe('lifecycle and restart', () => {
     await o.nack('eu', 'b', 'timeout')
     await o.hold(['c'], 'ADX_HOLD_FILING')
     const again = await reopen(o, path, { now: () => clock.t })
-    expect(again.openInfo).toEqual({ tookOverStaleOwner: false, schemaVersionFound: 1 })
+    expect(again.openInfo).toEqual({ tookOverStaleOwner: false, schemaVersionFound: 2 })
     expect(again.stats()).toMatchObject({ items: 3, bytes: 30, held: 1 })
     expect(again.get('eu', 'b')).toMatchObject({ attempts: 1, lastError: 'timeout', meta: '{"id":"b"}' })
     expect(again.listHeld().map((h) => h.id)).toEqual(['c'])
@@ -374,10 +374,35 @@ describe('lifecycle and restart', () => {
     const db = new sqlite.Database(path)
     try {
       db.get('PRAGMA locking_mode=EXCLUSIVE')
-      expect(db.all('SELECT version FROM schema_version')).toEqual([{ version: 1 }])
+      expect(db.all('SELECT version FROM schema_version')).toEqual([{ version: 2 }])
       expect(db.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' })
+      // peek walks the ready items only, past any number of held ones
+      const plan = db.all("EXPLAIN QUERY PLAN SELECT seq FROM items WHERE destination = 'eu' AND hold_reason IS NULL ORDER BY seq LIMIT 5") as { detail: string }[]
+      expect(plan.map((r) => r.detail).join(' ')).toContain('items_ready')
     } finally {
       db.close()
+    }
+  })
+
+  it('migrates a version 1 file: the ready-items index is added, the items stay', async () => {
+    const { o, path } = await fresh()
+    await o.enqueue(item('a'))
+    await o.close()
+    const db = new sqlite.Database(path)
+    db.get('PRAGMA locking_mode=EXCLUSIVE')
+    db.exec('DROP INDEX items_ready')
+    db.run('UPDATE schema_version SET version = 1')
+    db.close()
+    const again = await openOutbox({ path })
+    expect(again.peek('eu', 10, Number.MAX_SAFE_INTEGER).map((i) => i.id)).toEqual(['a'])
+    await again.close()
+    const check = new sqlite.Database(path)
+    try {
+      check.get('PRAGMA locking_mode=EXCLUSIVE')
+      expect(check.all('SELECT version FROM schema_version')).toEqual([{ version: 2 }])
+      expect(check.get("SELECT name FROM sqlite_master WHERE name = 'items_ready'")).toEqual({ name: 'items_ready' })
+    } finally {
+      check.close()
     }
   })
 

@@ -15,7 +15,7 @@ import type { Database } from 'node-sqlite3-wasm'
 import { OutboxError } from './errors.ts'
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 const schemaV1 = `
 CREATE TABLE items (
@@ -53,6 +53,15 @@ CREATE TABLE incidents (
 `
 
 /**
+ * Migrations: the statements that take a file from version n − 1 to n.
+ * 2: peek() walks only the items not held (a gateway may hold thousands in `@ingress`, which
+ *    peek otherwise stepped over on every call).
+ */
+const migrations: Readonly<Record<number, string>> = {
+  2: 'CREATE INDEX IF NOT EXISTS items_ready ON items (destination, seq) WHERE hold_reason IS NULL;',
+}
+
+/**
  * Make sure the schema exists at SCHEMA_VERSION. Runs in its own IMMEDIATE transaction.
  * Returns the version found before (0 = new file).
  */
@@ -71,9 +80,12 @@ export function ensureSchema(db: Database): number {
     if (found === 0) {
       if (!hasVersionTable) db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)')
       db.exec(schemaV1)
-      db.run('INSERT INTO schema_version (version) VALUES (?)', [SCHEMA_VERSION])
+      db.run('INSERT INTO schema_version (version) VALUES (?)', [1])
     }
-    // Future migrations: if (found === 1) { ...; UPDATE schema_version SET version = 2 } and so on.
+    for (let v = Math.max(found, 1) + 1; v <= SCHEMA_VERSION; v++) {
+      db.exec(migrations[v]!)
+      db.run('UPDATE schema_version SET version = ?', [v])
+    }
     db.exec('COMMIT')
     return found
   } catch (e) {

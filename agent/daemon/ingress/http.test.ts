@@ -186,6 +186,9 @@ describe('pipeline', () => {
     expect((await curl(url, JSON.stringify(dirtyPayload('h1', 'oem-eu')))).status).toBe(202)
     await until(() => core.outbox.listHeld(INGRESS_QUEUE).length === 1, 'held')
     expect(core.outbox.listHeld(INGRESS_QUEUE)[0]!.reasonCode).toBe('ADX_HOLD_POLICY_HELD')
+    // another vehicle's policy (a gateway's member) does not touch this vehicle's held payloads
+    expect(await pipeline.reinspectHeld(new Set(['veh-other']))).toBe(0)
+    expect(core.outbox.listHeld(INGRESS_QUEUE)).toHaveLength(1)
     expect(core.keeper.accept('fleet', signedPolicy(signer, { version: 2 }))).toMatchObject({ ok: true, changed: true })
     core.bus.emit('policyChanged', { version: 2, leaseId: '' })
     await until(() => count(core, 'oem-eu') === 1, 'released and sent')

@@ -160,7 +160,7 @@ export class Uplink {
       const eff = keeper.effective(this.core.now())
       audit.append({ event: 'policy', detail: source, policyVersion: r.version, leaseId: eff.leaseId })
       log.info({ source, version: r.version, leaseId: eff.leaseId }, 'signed policy accepted')
-      bus.emit('policyChanged', { version: r.version, leaseId: eff.leaseId })
+      bus.emit('policyChanged', source === 'vehicle' ? { version: r.version, leaseId: eff.leaseId, vehicleId } : { version: r.version, leaseId: eff.leaseId })
       return
     }
     this.stats.policiesRejected++
