@@ -96,6 +96,25 @@ describe('IngestService', () => {
     expect(await store.totals(2026)).toEqual([])
   })
 
+  it('looks up the vehicles of one turn\'s messages in one store read', async () => {
+    for (let i = 2; i <= 40; i++) await store.addVehicle({ vehicleId: `veh-${i}`, secretHash: 'x', label: '', createdMs: 0 })
+    await store.revokeVehicle('veh-40', 1)
+    let reads = 0
+    const getVehicles = store.getVehicles.bind(store)
+    store.getVehicles = (ids) => {
+      reads++
+      return getVehicles(ids)
+    }
+    store.getVehicle = () => Promise.reject(new Error('one read per vehicle'))
+    for (let i = 1; i <= 40; i++) bus.deliver(`adx/v1/vehicles/veh-${i}/records`, batch(rec(`r${i}`, `veh-${i}`)))
+    bus.deliver('adx/v1/vehicles/veh-99/records', batch(rec('r99', 'veh-99')))
+    await svc.stop()
+    expect(reads).toBe(1)
+    for (let i = 1; i < 40; i++) expect(bus.acks(`veh-${i}`)).toEqual([`r${i}`])
+    expect(bus.acks('veh-40')).toEqual([]) // revoked
+    expect(bus.acks('veh-99')).toEqual([]) // unknown
+  })
+
   it('stores vehicle incidents once and acks them', async () => {
     const inc = wire.Incident.encode(wire.Incident.fromObject({ incidentId: 'i-1', type: 'ADX_INC_KEY_MATERIAL_AT_EGRESS', vehiclePseudonym: 'veh-1', detectedMs: NOW, reasonCode: 'R', count: 2 })).finish()
     bus.deliver('adx/v1/vehicles/veh-1/incidents', inc)

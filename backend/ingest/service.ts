@@ -21,7 +21,7 @@ import { incidentTypes, RecentIncidents, raiseIncident } from '../incidents/rais
 import type { Logger } from '../log.ts'
 import type { Metrics } from '../metrics.ts'
 import { type BatchWriter, storeBatchWriter } from '../store/ingest-writer.ts'
-import type { IngestOutcome, IngestRecord, Store } from '../store/types.ts'
+import type { IngestOutcome, IngestRecord, Store, VehicleRow } from '../store/types.ts'
 import { type GroupCommitOptions, GroupCommitQueue } from './queue.ts'
 import { checkRecord, decodeHeartbeat, decodeIncident, decodeRecordBatch, type IngestLimits } from './validate.ts'
 
@@ -56,6 +56,8 @@ export class IngestService {
   private readonly clock: () => number
   private readonly inflight = new Set<Promise<unknown>>()
   private readonly vehicles = new Map<string, { active: boolean; atMs: number }>()
+  /** The store read that the vehicle lookups of this turn wait for. */
+  private lookup: { ids: Set<string>; rows: Promise<Map<string, VehicleRow>> } | undefined
   private seen = new Set<string>()
   private readonly recent = new RecentIncidents()
   private touchTimer: NodeJS.Timeout | undefined
@@ -161,7 +163,19 @@ export class IngestService {
     const now = this.clock()
     const c = this.vehicles.get(vehicleId)
     if (c && now - c.atMs < VEHICLE_CACHE_MS) return c.active
-    const row = await this.deps.store.getVehicle(vehicleId)
+    // Lookups of one event-loop turn share one store read (a gateway's messages name thousands
+    // of vehicles; one read each cost a file lock and unlock apiece).
+    let lookup = this.lookup
+    if (!lookup) {
+      const ids = new Set<string>()
+      const rows = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.lookup = undefined
+        return this.deps.store.getVehicles([...ids])
+      })
+      lookup = this.lookup = { ids, rows }
+    }
+    lookup.ids.add(vehicleId)
+    const row = (await lookup.rows).get(vehicleId)
     const active = row?.status === 'active'
     this.vehicles.set(vehicleId, { active, atMs: now })
     return active

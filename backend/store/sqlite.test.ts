@@ -94,6 +94,11 @@ describe('SqliteStore vehicles, filings, incidents, policies', () => {
     const v = await store.getVehicle('v1')
     expect(v).toMatchObject({ status: 'revoked', revokedMs: 100, secretHash: 'scrypt$x', label: 'test' })
     expect((await store.listVehicles()).map((x) => x.vehicleId)).toEqual(['v1'])
+    await store.addVehicle({ vehicleId: 'v"2', secretHash: 'z', label: '', createdMs: 3 })
+    const many = await store.getVehicles(['v1', 'ghost', 'v"2', 'v1'])
+    expect([...many.keys()].sort()).toEqual(['v"2', 'v1'])
+    expect(many.get('v1')).toMatchObject({ status: 'revoked' })
+    expect(await store.getVehicles([])).toEqual(new Map())
   })
 
   it('provisions gateways and enrols vehicles to them (a vehicle belongs to one gateway)', async () => {

@@ -370,6 +370,14 @@ export class SqliteStore implements Store {
     })
   }
 
+  async getVehicles(vehicleIds: readonly string[]): Promise<Map<string, VehicleRow>> {
+    if (vehicleIds.length === 0) return new Map()
+    return this.retry(() => {
+      const rows = this.stmt('SELECT * FROM vehicles WHERE vehicle_id IN (SELECT value FROM json_each(?))').all([JSON.stringify(vehicleIds)])
+      return new Map(rows.map((r) => [String(r.vehicle_id), toVehicle(r)]))
+    })
+  }
+
   async listVehicles(opts: { status?: VehicleStatus; kind?: PrincipalKind } = {}): Promise<VehicleRow[]> {
     return this.retry(() =>
       this.stmt('SELECT * FROM vehicles WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY vehicle_id')

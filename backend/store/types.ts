@@ -238,6 +238,8 @@ export interface Store {
   /** Provisions many at once, in one transaction (all or none; an existing id fails it). */
   addVehicles(rows: readonly NewVehicle[]): Promise<void>
   getVehicle(vehicleId: string): Promise<VehicleRow | undefined>
+  /** Many vehicles in one read; ids not provisioned are absent from the map. */
+  getVehicles(vehicleIds: readonly string[]): Promise<Map<string, VehicleRow>>
   /** Vehicles (and gateways), all or of one status / kind, ordered by id. */
   listVehicles(opts?: { status?: VehicleStatus; kind?: PrincipalKind }): Promise<VehicleRow[]>
   /**
