@@ -49,12 +49,15 @@ function anyRecordPending(path: string, isPending: (recordId: string) => boolean
   try {
     const buf = Buffer.allocUnsafe(64 * 1024)
     let carry: Buffer | undefined
+    // Searches within the line only: a search bounded by the chunk's end made a chunk of lines
+    // without a record id cost lines × 64 KiB.
     const scan = (chunk: Buffer, start: number, end: number): boolean => {
-      const k = chunk.indexOf(RECORD_KEY, start)
-      if (k < 0 || k >= end) return false
+      const line = chunk.subarray(start, end)
+      const k = line.indexOf(RECORD_KEY)
+      if (k < 0) return false
       const from = k + RECORD_KEY.length
-      const to = chunk.indexOf(0x22, from)
-      return to >= 0 && to < end && isPending(chunk.toString('utf8', from, to))
+      const to = line.indexOf(0x22, from)
+      return to >= 0 && isPending(line.toString('utf8', from, to))
     }
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null)
