@@ -4,6 +4,7 @@
  */
 import { AdxError } from '../../shared/errors.ts'
 import { type ExportRecord, type Incident, wire } from '../../shared/wire/index.ts'
+import { decodeRecordBatchRecords } from './record-batch.ts'
 
 /** Limits on uplink messages. */
 export interface IngestLimits {
@@ -47,9 +48,7 @@ export function decodeRecordBatch(payload: Uint8Array, limits: IngestLimits): Ch
     return fail('ADX_ERR_INGEST_OVERSIZED', `${payload.length} bytes > ${limits.maxMessageBytes}`)
   let records: ExportRecord[]
   try {
-    const msg = wire.ExportRecordBatch.decode(payload)
-    const obj = wire.ExportRecordBatch.toObject(msg, { defaults: true, arrays: true }) as { records: ExportRecord[] }
-    records = obj.records
+    records = decodeRecordBatchRecords(payload)
   } catch (e) {
     return fail('ADX_ERR_INGEST_MALFORMED', `ExportRecordBatch does not decode: ${(e as Error).message}`)
   }
