@@ -131,10 +131,7 @@ async function drain(d: DemoFleet, timeoutMs: number, tick: () => void): Promise
   const start = Date.now()
   const end = start + timeoutMs
   while (Date.now() < end) {
-    const busy = d.agents.some((a) => {
-      const s = a.core.outbox.stats()
-      return s.items - s.held > 0 || s.pendingOps > 0
-    })
+    const busy = d.agents.some((a) => a.core.outbox.onTheirWay() > 0)
     // a payload held for its lease goes with the next heartbeat's lease: give it a few heartbeats
     const leaseHeld = Date.now() - start < 10_000 && d.agents.some((a) => a.core.outbox.listHeld().some((h) => h.reasonCode === 'ADX_HOLD_LEASE_EXHAUSTED'))
     if (!busy && !leaseHeld) return
@@ -310,11 +307,7 @@ function heldNow(d: DemoFleet): { held: Record<string, number>; keys: Set<string
   return { held, keys }
 }
 
-const busy = (d: DemoFleet) =>
-  d.agents.some((a) => {
-    const s = a.core.outbox.stats()
-    return s.items - s.held > 0 || s.pendingOps > 0
-  })
+const busy = (d: DemoFleet) => d.agents.some((a) => a.core.outbox.onTheirWay() > 0)
 
 async function check(d: DemoFleet, c: CheckInput): Promise<SimSummary> {
   // What stayed behind (held) is known by its ingress meta; everything else was exported. The

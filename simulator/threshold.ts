@@ -96,10 +96,7 @@ async function waitIdle(d: DemoFleet, progress: (s: string) => void, label: stri
   let last = 0
   while (Date.now() < end) {
     let busy = 0
-    for (const a of d.agents) {
-      const s = a.core.outbox.stats()
-      busy += s.items - s.held + s.pendingOps
-    }
+    for (const a of d.agents) busy += a.core.outbox.onTheirWay()
     if (busy === 0) return
     if (Date.now() - last > 5000) {
       progress(`${label}: ${busy} items on their way, ${d.sink.count()} payloads at the sink`)

@@ -368,6 +368,21 @@ describe('lifecycle and restart', () => {
     expect(await again.enqueue(item('a'))).toMatchObject({ status: 'already-delivered' })
   })
 
+  it('onTheirWay: queued items not held, plus operations not yet committed', async () => {
+    const { o } = await fresh()
+    await Promise.all(['a', 'b', 'c'].map((id) => o.enqueue(item(id))))
+    expect(o.onTheirWay()).toBe(3)
+    await o.hold(['b'], 'X', { destination: 'eu' })
+    expect(o.onTheirWay()).toBe(2)
+    const pending = o.enqueue(item('d'))
+    expect(o.onTheirWay()).toBe(3) // d is not committed yet but on its way
+    await pending
+    await o.ack('eu', ['a', 'c', 'd'])
+    expect(o.onTheirWay()).toBe(0)
+    expect(o.stats()).toMatchObject({ items: 1, held: 1 })
+    await o.close()
+  })
+
   it('creates the schema with a schema_version table', async () => {
     const { o, path } = await fresh()
     await o.close()

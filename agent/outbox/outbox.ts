@@ -515,6 +515,16 @@ export class Outbox {
   }
 
   /** Counts and bytes in total and per destination (held items included and also counted apart). */
+  /**
+   * Items still on their way: queued and not held, plus operations not yet committed. Cheap (the
+   * held count is read from its index), for callers that poll, unlike stats().
+   */
+  onTheirWay(): number {
+    this.assertOpen()
+    const held = num((this.db.get('SELECT count(*) AS n FROM items WHERE hold_reason IS NOT NULL') as Row | null)?.n ?? 0)
+    return this.totalItems - held + this.commits.size
+  }
+
   stats(): OutboxStats {
     this.assertOpen()
     const destinations: Record<string, DestinationStats> = {}
