@@ -176,7 +176,7 @@ export function renderReport(f: RunFile): string {
   if (ag?.enqueue) {
     const e = ag.enqueue
     const rpb = med(f.runs.agent, (x) => x.enqueue.ratioPerBatch, e.ratioPerBatch)
-    p(`| agent durable enqueue payloads/s (HTTP ingress → outbox, ${e.payloadBytes} B) | ${sm(pooled(f.runs.agent, (x) => x.enqueue.http))}/s${roundsNote(f.runs.agent)} | raw node-sqlite3-wasm, WAL+EXCLUSIVE+FULL, 1 txn per batch of ${fmt(e.meanGroup, 1)}: ${sm(pooled(f.runs.agent, (x) => x.enqueue.rawPerBatch))}/s; 1 txn per insert: ${sm(pooled(f.runs.agent, (x) => x.enqueue.rawPerInsert))}/s | ${fmt(rpb, 2)} (vs per-insert ${fmt(med(f.runs.agent, (x) => x.enqueue.ratioPerInsert, e.ratioPerInsert), 2)}) | ≥ 0.5 | ${yes(rpb >= 0.5)} |`)
+    p(`| agent durable enqueue payloads/s (HTTP ingress → outbox, ${e.payloadBytes} B) | ${sm(pooled(f.runs.agent, (x) => x.enqueue.http))}/s${roundsNote(f.runs.agent)} | raw node-sqlite3-wasm, WAL+EXCLUSIVE+FULL, 1 txn per batch of ${fmt(e.meanGroup, 1)}: ${sm(pooled(f.runs.agent, (x) => x.enqueue.rawPerBatch))}/s; 1 txn per insert: ${sm(pooled(f.runs.agent, (x) => x.enqueue.rawPerInsert))}/s | ${fmt(rpb, 2)} (vs per-insert ${fmt(med(f.runs.agent, (x) => x.enqueue.ratioPerInsert, e.ratioPerInsert), 2)}${(e as { ratioBatch?: number }).ratioBatch !== undefined ? `; batch ingress vs raw batched alike ${fmt(med(f.runs.agent, (x) => (x.enqueue as { ratioBatch?: number }).ratioBatch ?? Number.NaN, (e as { ratioBatch?: number }).ratioBatch ?? Number.NaN), 2)}` : ''}) | ≥ 0.5 | ${yes(rpb >= 0.5)} |`)
   } else p(`| agent durable enqueue payloads/s | ${notRun(f.runs.agent, 'bench/agent.bench.ts') ?? 'not measured (enqueue part not in the result)'} | | | ≥ 0.5 | not measured |`)
   if (ag?.memory) {
     const m = ag.memory
@@ -239,7 +239,7 @@ export function renderReport(f: RunFile): string {
   p('## 2. agent (`bench/agent.bench.ts`)')
   p()
   if (ag) {
-    p('Method as documented in `bench/agent.bench.ts`: (1) durable enqueue through the HTTP ingress into the outbox (in-process `startAgent`, destinations unreachable so items stay) against raw node-sqlite3-wasm insert loops with the outbox\'s durability (WAL + EXCLUSIVE + synchronous FULL), one transaction per insert and one per batch of the size the ingress group commit achieved; (2) the bundled agent as a child process fed 100 payloads/s for the stated minutes, VmRSS every 5 s, against a bare `node -e "setInterval(...)"`; (3) spawn → HTTP ingress accepts a connection, against a bare `node -e` http server.')
+    p('Method as documented in `bench/agent.bench.ts`: (1) durable enqueue through the HTTP ingress into the outbox (in-process `startAgent`, destinations unreachable so items stay) against raw node-sqlite3-wasm insert loops with the outbox\'s durability (WAL + EXCLUSIVE + synchronous FULL), one transaction per insert and one per batch of the size the ingress group commit achieved, and the batch ingress (64 payloads per `POST /v1/payloads/batch`) against a raw loop batched like its group commit; (2) the bundled agent as a child process, started as its launcher `dist/agent/adx-agent` starts it (node flags and malloc environment of `agent/daemon/launch.ts`), fed 100 payloads/s for the stated minutes, VmRSS every 5 s, against a bare `node -e "setInterval(...)"`; (3) spawn → HTTP ingress accepts a connection, against a bare `node -e` http server.')
     p()
     if (ag.enqueue) {
       const e = ag.enqueue
