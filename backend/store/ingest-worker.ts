@@ -25,6 +25,8 @@ export interface IngestWorkerData {
   path: string
   busyTimeoutMs?: number
   staleLockMs?: number
+  /** SQLite page cache of the thread's connection, KiB. */
+  cacheKiB?: number
 }
 
 /** A request to the thread. */
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     store = await openSqliteStore(data.path, {
       busyTimeoutMs: data.busyTimeoutMs,
       staleLockMs: data.staleLockMs,
+      cacheKiB: data.cacheKiB,
       onStaleLock: (path) => post({ type: 'stale-lock', path }),
     })
   } catch (e) {

@@ -49,6 +49,8 @@ export interface SqliteStoreOptions {
   staleLockMs?: number
   /** Called when a stale lock was removed (for logging). */
   onStaleLock?: (path: string) => void
+  /** SQLite's page cache for this connection, KiB (default SQLite's 2,000). */
+  cacheKiB?: number
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number))
@@ -138,6 +140,7 @@ export class SqliteStore implements Store {
     // (lock.ts), taking an acknowledged commit with it.
     this.db.exec('PRAGMA journal_mode = TRUNCATE')
     this.db.exec('PRAGMA synchronous = FULL')
+    if (this.opts.cacheKiB) this.db.exec(`PRAGMA cache_size = -${Math.floor(this.opts.cacheKiB)}`)
     const hasMeta = this.db.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
     const current = hasMeta ? Number(str(this.db.get("SELECT value FROM meta WHERE key = 'schema_version'")?.value) || 0) : 0
     for (let v = current; v < migrations.length; v++) {
