@@ -11,14 +11,18 @@ import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { FilingRow, StoredRecord } from '../store/types.ts'
 import { scopeCovers } from '../measure/filings.ts'
 
-/** One catalogue group as a part hands it over (sets as arrays; distinct ids as their strings). */
-export interface GroupPart {
+/** What names a catalogue group: its scenario, data type and category. */
+interface GroupHead {
   kind: 'important-data' | 'category'
   scenario: string
   scenarioTitle: string
   dataType: string
   dataTypeTitle: string
   category: string
+}
+
+/** One catalogue group as a part hands it over (sets as arrays; distinct ids as their strings). */
+export interface GroupPart extends GroupHead {
   ruleIds: string[]
   categories: string[]
   vehicles: string[]
@@ -95,13 +99,7 @@ class Interner {
   }
 }
 
-interface Group {
-  kind: 'important-data' | 'category'
-  scenario: string
-  scenarioTitle: string
-  dataType: string
-  dataTypeTitle: string
-  category: string
+interface Group extends GroupHead {
   ruleIds: Set<string>
   categories: Set<string>
   vehicles: DistinctIds
@@ -114,7 +112,6 @@ interface Group {
   purposes: Set<string>
 }
 
-type GroupHead = Pick<Group, 'kind' | 'scenario' | 'scenarioTitle' | 'dataType' | 'dataTypeTitle' | 'category'>
 
 const sorted = (s: Iterable<string>) => [...s].sort()
 

@@ -134,8 +134,8 @@ export const exportLogColumns: readonly (keyof ExportLogEntry)[] = [
 const needsQuotes = /[",\r\n]/
 const quote = (s: string) => (needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
 
-/** One CSV field (RFC 4180 quoting; lists joined by `;`, maps as k=v;… in key order). */
-function csvField(v: unknown): string {
+/** One CSV field (RFC 4180 quoting; lists joined by `;`, maps as k=v;… in key order). Exported as the tests' reference for csvRow's memo. */
+export function csvField(v: unknown): string {
   // Numbers and plain strings first: nearly every field of every row.
   if (typeof v === 'number') return String(v)
   if (typeof v === 'string') {

@@ -1,32 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { exportRecordArb, textArb } from '../../test/helpers/export-record-arbitrary.ts'
 import { wire } from '../../shared/wire/index.ts'
 import { decodeRecordBatchRecords, decodeRecordBatchSlow } from './record-batch.ts'
 
-const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.constantFrom('', 'psn:phone:3f9c', 'veh-1'))
-const u64 = fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1))
-const record = fc.record({
-  recordId: text,
-  payloadId: text,
-  vehiclePseudonym: text,
-  exportedMs: fc.oneof(fc.integer({ min: -(2 ** 40), max: 2 ** 45 }), fc.constant(0)),
-  destination: text,
-  recipient: text,
-  purpose: text,
-  kind: fc.integer({ min: 0, max: 7 }),
-  categories: fc.array(text, { maxLength: 3 }),
-  ruleIds: fc.array(text, { maxLength: 3 }),
-  subjects: fc.array(fc.record({ pseudonym: text, kind: fc.constantFrom('vin', 'phone', '1', 'é'), sensitive: fc.boolean(), charging: fc.boolean() }), { maxLength: 3 }),
-  originalBytes: u64,
-  exportedBytes: u64,
-  exemption: fc.option(fc.record({ exemption: fc.integer({ min: 0, max: 9 }), reference: text, purpose: text }), { nil: null }),
-  strippedItems: fc.nat(),
-  cameraKm: fc.double({ noNaN: true }),
-  cameraHours: fc.double({ noNaN: true }),
-  rulePackVersion: text,
-  policyVersion: u64,
-  leaseId: text,
-})
+const text = textArb('veh-1')
+const record = exportRecordArb(text)
 const batch = (records: unknown[]) => wire.ExportRecordBatch.encode(wire.ExportRecordBatch.fromObject({ records })).finish()
 /** What a call gives: its value, or that it threw and with what message. */
 const outcome = (f: () => unknown) => {
