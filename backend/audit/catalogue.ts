@@ -10,6 +10,8 @@ import type { RulePack } from '../../shared/rulepack/schema.ts'
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { FilingRow, StoredRecord } from '../store/types.ts'
 import { scopeCovers } from '../measure/filings.ts'
+import { DistinctIds, Interner, NameTable } from './name-table.ts'
+import type { AuditSubject } from './record-codec.ts'
 
 /** What names a catalogue group: its scenario, data type and category. */
 interface GroupHead {
@@ -54,51 +56,6 @@ export interface CatalogueEntry {
   filings: string[]
 }
 
-/**
- * A set of small integer ids (a bitmap): what a group counts distinct. Pseudonyms and vehicle ids
- * are interned once (one Map lookup per string), so a record that counts in several groups costs
- * a bit test per group, not a string hash per group.
- */
-class DistinctIds {
-  private bits = new Uint32Array(1024)
-  size = 0
-  add(id: number): void {
-    const w = id >>> 5
-    if (w >= this.bits.length) {
-      const grown = new Uint32Array(Math.max(w + 1, this.bits.length * 2))
-      grown.set(this.bits)
-      this.bits = grown
-    }
-    const m = 1 << (id & 31)
-    if ((this.bits[w]! & m) === 0) {
-      this.bits[w]! |= m
-      this.size++
-    }
-  }
-  /** The ids in the set, ascending. */
-  *ids(): Generator<number> {
-    for (let w = 0; w < this.bits.length; w++) {
-      const v = this.bits[w]!
-      if (v !== 0) for (let b = 0; b < 32; b++) if (v & (1 << b)) yield w * 32 + b
-    }
-  }
-}
-
-/** Interns strings as small integer ids (0, 1, 2, … in order of first sight). */
-class Interner {
-  private readonly ids = new Map<string, number>()
-  readonly names: string[] = []
-  id(s: string): number {
-    let id = this.ids.get(s)
-    if (id === undefined) {
-      id = this.names.length
-      this.ids.set(s, id)
-      this.names.push(s)
-    }
-    return id
-  }
-}
-
 interface Group extends GroupHead {
   ruleIds: Set<string>
   categories: Set<string>
@@ -126,7 +83,8 @@ export class CatalogueBuilder {
   private readonly byRule = new Map<string, Group | undefined>()
   private readonly byCategory = new Map<string, Group>()
   private readonly vehicles = new Interner()
-  private readonly persons = new Interner()
+  /** The person pseudonyms seen (decodeAuditRecord interns a body's pseudonyms here from its bytes). */
+  readonly persons = new NameTable()
   private readonly personIds: number[] = []
 
   constructor(pack: Pick<RulePack, 'rules' | 'scenarios'>) {
@@ -172,7 +130,10 @@ export class CatalogueBuilder {
     return g
   }
 
-  /** Counts one record (r: its decoded body). */
+  /**
+   * Counts one record (r: its decoded body; subjects decoded with `persons` as their name table
+   * bring their pseudonyms as ids there).
+   */
   add(s: StoredRecord, r: ExportRecord): void {
     // The groups this record counts in: one per scenario and data type of the rules that fired,
     // else one per category. Usually one: no Set per record.
@@ -197,7 +158,10 @@ export class CatalogueBuilder {
     const vehicle = this.vehicles.id(s.vehicleId)
     const subjects = r.subjects
     const personIds = this.personIds
-    for (let k = 0; k < subjects.length; k++) personIds[k] = this.persons.id(subjects[k]!.pseudonym)
+    for (let k = 0; k < subjects.length; k++) {
+      const subj: AuditSubject = subjects[k]!
+      personIds[k] = subj.person ?? this.persons.id(subj.pseudonym)
+    }
     for (const g of targets) {
       for (const c of r.categories) g.categories.add(c)
       g.vehicles.add(vehicle)
@@ -216,7 +180,7 @@ export class CatalogueBuilder {
   /** What this builder counted, to merge into another (structured-clone safe). */
   part(): CataloguePart {
     const out: CataloguePart = {}
-    const names = (ids: DistinctIds, of: Interner) => Array.from(ids.ids(), (id) => of.names[id]!)
+    const names = (ids: DistinctIds, of: Interner | NameTable) => Array.from(ids.ids(), (id) => of.name(id))
     for (const [key, g] of this.groups)
       out[key] = {
         kind: g.kind,

@@ -6,7 +6,8 @@
 import { filingKindNames } from '../measure/filings.ts'
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { StoredRecord } from '../store/types.ts'
-import { decodeAuditRecord, decodeRecord } from './record-codec.ts'
+import type { NameTable } from './name-table.ts'
+import { type AuditSubject, decodeAuditRecord, decodeRecord } from './record-codec.ts'
 
 /** One export-log entry. */
 export interface ExportLogEntry {
@@ -51,12 +52,13 @@ export function decodeRecordBody(body: Uint8Array | null): ExportRecord | undefi
 
 /**
  * decodeRecordBody for the audit export's hot loop (record-codec.ts decodeAuditRecord): the
- * fields exportLogEntry and the catalogue read, not the ids the store's columns give.
+ * fields exportLogEntry and the catalogue read, not the ids the store's columns give; given the
+ * catalogue's table, pseudonyms come as ids there.
  */
-export function decodeAuditBody(body: Uint8Array | null): ExportRecord | undefined {
+export function decodeAuditBody(body: Uint8Array | null, persons?: NameTable): (ExportRecord & { subjects: AuditSubject[] }) | undefined {
   if (!body) return undefined
   try {
-    return decodeAuditRecord(body)
+    return decodeAuditRecord(body, persons)
   } catch {
     return undefined
   }

@@ -15,7 +15,7 @@ import { exportLogTexts } from './log-line.ts'
  */
 export function exportPage(packed: Uint8Array | null, count: number, push: (entryJson: string, csvRow: string) => void, catalogue: CatalogueBuilder): void {
   eachPackedRecord(packed, count, (s) => {
-    const r = decodeAuditBody(s.body)
+    const r = decodeAuditBody(s.body, catalogue.persons)
     const texts = exportLogTexts(s, r)
     push(texts.json, texts.csv)
     if (r) catalogue.add(s, r)

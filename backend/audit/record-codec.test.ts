@@ -4,6 +4,7 @@ import { exportRecordArb, textArb } from '../../test/helpers/export-record-arbit
 import { canonicalJson, chainBytesVerifier, chainLine, chainLineText, EMPTY_TIP, serializeLine, verifyChain } from '../../shared/hash-chain.ts'
 import { wire } from '../../shared/wire/index.ts'
 import { exportLogEntry, exportLogEntryJson } from './entries.ts'
+import { NameTable } from './name-table.ts'
 import { decodeAuditRecord, decodeRecord, decodeRecordSlow } from './record-codec.ts'
 
 const text = textArb('=x', 'a,"b"\n')
@@ -35,6 +36,11 @@ describe('fast ExportRecord decoding', () => {
           expect(decodeRecord(body)).toEqual(want)
           // The audit's decode: the same but for the ids it takes from the store's columns.
           expect(decodeAuditRecord(body)).toEqual({ ...want, recordId: '', payloadId: '', vehiclePseudonym: '', recipient: '' })
+          // With a name table: each pseudonym as its id there, the same id its text has.
+          const table = new NameTable()
+          const got = decodeAuditRecord(body, table)
+          expect(got.subjects.map((x) => x.person)).toEqual(want.subjects.map((x) => table.id(x.pseudonym)))
+          expect(got.subjects.map(({ person: _, ...x }) => x)).toEqual(want.subjects.map((x) => ({ ...x, pseudonym: '' })))
         }
       }),
       { numRuns: 300 },

@@ -12,6 +12,7 @@
  */
 import protobuf from 'protobufjs'
 import { type ExemptionClaim, type ExportRecord, type Subject, wire } from '../../shared/wire/index.ts'
+import type { NameTable } from './name-table.ts'
 
 /** Thrown inside the fast path when protobufjs must decide. */
 class Unusual extends Error {}
@@ -134,6 +135,14 @@ function skip(end: number): string {
 
 /** Whether the record being decoded skips the strings the audit export takes from the store. */
 let lean = false
+/** decodeAuditRecord's table of person pseudonyms, if it was given one. */
+let persons: NameTable | undefined
+
+/** A subject as decodeAuditRecord gives it when given a name table: the pseudonym as its id there. */
+export interface AuditSubject extends Subject {
+  /** The pseudonym's id in the table (its text then is ''). */
+  person?: number
+}
 
 function str(end: number): string {
   const n = u32(end)
@@ -158,13 +167,17 @@ function expect(tag: number, wt: number): void {
 }
 
 function subject(end: number, index: number): Subject {
-  const s: Subject = { pseudonym: '', kind: '', sensitive: false, charging: false }
+  const s: AuditSubject = persons ? { pseudonym: '', kind: '', sensitive: false, charging: false, person: -1 } : { pseudonym: '', kind: '', sensitive: false, charging: false }
   while (pos < end) {
     const t = u32(end)
     switch (t >>> 3) {
       case 1:
         expect(t, 2)
-        s.pseudonym = str(end)
+        if (persons) {
+          const n = u32(end)
+          if (pos + n > end) throw UNUSUAL
+          s.person = persons.idOfBytes(buf, pos, (pos += n))
+        } else s.pseudonym = str(end)
         break
       case 2:
         expect(t, 2)
@@ -183,6 +196,8 @@ function subject(end: number, index: number): Subject {
     }
   }
   if (pos !== end) throw UNUSUAL
+  // No pseudonym on the wire: the empty one.
+  if (s.person === -1) s.person = persons!.id('')
   return s
 }
 
@@ -362,15 +377,19 @@ export function decodeRecord(body: Uint8Array): ExportRecord {
 /**
  * decodeRecord for the audit export, which takes the record id, vehicle and recipient from the
  * store's columns: recordId, payloadId, vehiclePseudonym and recipient are left '' (when the
- * body takes the fast path; protobufjs's fallback fills them). Everything else is decodeRecord's.
+ * body takes the fast path; protobufjs's fallback fills them). Given a name table, each subject's
+ * pseudonym is interned there from its bytes and given as `person` (its text left ''), no string
+ * made. Everything else is decodeRecord's.
  * @throws what protobufjs throws on a body it cannot decode.
- * @example decodeAuditRecord(stored.body).subjects
+ * @example decodeAuditRecord(stored.body, catalogue.persons).subjects
  */
-export function decodeAuditRecord(body: Uint8Array): ExportRecord {
+export function decodeAuditRecord(body: Uint8Array, table?: NameTable): ExportRecord & { subjects: AuditSubject[] } {
   lean = true
+  persons = table
   try {
     return decodeRecord(body)
   } finally {
     lean = false
+    persons = undefined
   }
 }
