@@ -7,7 +7,7 @@ import { filingKindNames } from '../measure/filings.ts'
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { StoredRecord } from '../store/types.ts'
 import type { NameTable } from './name-table.ts'
-import { type AuditSubject, decodeAuditRecord, decodeRecord } from './record-codec.ts'
+import { type AuditRecord, decodeAuditRecord, decodeRecord } from './record-codec.ts'
 
 /** One export-log entry. */
 export interface ExportLogEntry {
@@ -55,7 +55,7 @@ export function decodeRecordBody(body: Uint8Array | null): ExportRecord | undefi
  * fields exportLogEntry and the catalogue read, not the ids the store's columns give; given the
  * catalogue's table, pseudonyms come as ids there.
  */
-export function decodeAuditBody(body: Uint8Array | null, persons?: NameTable): (ExportRecord & { subjects: AuditSubject[] }) | undefined {
+export function decodeAuditBody(body: Uint8Array | null, persons?: NameTable): AuditRecord | undefined {
   if (!body) return undefined
   try {
     return decodeAuditRecord(body, persons)

@@ -144,6 +144,9 @@ export interface AuditSubject extends Subject {
   person?: number
 }
 
+/** An export record as decodeAuditRecord gives it. */
+export type AuditRecord = Omit<ExportRecord, 'subjects'> & { subjects: AuditSubject[] }
+
 function str(end: number): string {
   const n = u32(end)
   const s = pos
@@ -383,7 +386,7 @@ export function decodeRecord(body: Uint8Array): ExportRecord {
  * @throws what protobufjs throws on a body it cannot decode.
  * @example decodeAuditRecord(stored.body, catalogue.persons).subjects
  */
-export function decodeAuditRecord(body: Uint8Array, table?: NameTable): ExportRecord & { subjects: AuditSubject[] } {
+export function decodeAuditRecord(body: Uint8Array, table?: NameTable): AuditRecord {
   lean = true
   persons = table
   try {
