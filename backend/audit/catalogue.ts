@@ -8,9 +8,10 @@
  */
 import type { RulePack } from '../../shared/rulepack/schema.ts'
 import type { ExportRecord } from '../../shared/wire/index.ts'
-import type { FilingRow, StoredRecord } from '../store/types.ts'
+import type { PackedRow } from '../store/record-pack.ts'
+import type { FilingRow } from '../store/types.ts'
 import { scopeCovers } from '../measure/filings.ts'
-import { DistinctIds, Interner, NameTable } from './name-table.ts'
+import { DistinctIds, NameTable } from './name-table.ts'
 import type { AuditSubject } from './record-codec.ts'
 
 /** What names a catalogue group: its scenario, data type and category. */
@@ -74,7 +75,7 @@ const sorted = (s: Iterable<string>) => [...s].sort()
 
 /**
  * The catalogue of an export, record by record.
- * @example const c = new CatalogueBuilder(pack); c.add(stored, decoded); c.entries(filings)
+ * @example const c = new CatalogueBuilder(pack); c.add(row, decoded); c.entries(filings)
  */
 export class CatalogueBuilder {
   private readonly rulesById: Map<string, RulePack['rules'][number]>
@@ -82,7 +83,7 @@ export class CatalogueBuilder {
   private readonly groups = new Map<string, Group>()
   private readonly byRule = new Map<string, Group | undefined>()
   private readonly byCategory = new Map<string, Group>()
-  private readonly vehicles = new Interner()
+  private readonly vehicles = new NameTable()
   /** The person pseudonyms seen (decodeAuditRecord interns a body's pseudonyms here from its bytes). */
   readonly persons = new NameTable()
   private readonly personIds: number[] = []
@@ -131,10 +132,10 @@ export class CatalogueBuilder {
   }
 
   /**
-   * Counts one record (r: its decoded body; subjects decoded with `persons` as their name table
-   * bring their pseudonyms as ids there).
+   * Counts one record of a packed page (r: its decoded body; subjects decoded with `persons` as
+   * their name table bring their pseudonyms as ids there).
    */
-  add(s: StoredRecord, r: ExportRecord): void {
+  add(row: PackedRow, r: ExportRecord): void {
     // The groups this record counts in: one per scenario and data type of the rules that fired,
     // else one per category. Usually one: no Set per record.
     const targets: Group[] = []
@@ -155,7 +156,7 @@ export class CatalogueBuilder {
     }
     const exported = Number(r.exportedBytes)
     const original = Number(r.originalBytes)
-    const vehicle = this.vehicles.id(s.vehicleId)
+    const vehicle = this.vehicles.idOfBytes(row.page, row.vehicleStart, row.vehicleEnd)
     const subjects = r.subjects
     const personIds = this.personIds
     for (let k = 0; k < subjects.length; k++) {
@@ -172,7 +173,7 @@ export class CatalogueBuilder {
       g.records++
       g.exportedBytes += exported
       g.originalBytes += original
-      g.recipients.add(s.recipient)
+      g.recipients.add(row.recipient)
       if (r.purpose) g.purposes.add(r.purpose)
     }
   }
@@ -180,7 +181,7 @@ export class CatalogueBuilder {
   /** What this builder counted, to merge into another (structured-clone safe). */
   part(): CataloguePart {
     const out: CataloguePart = {}
-    const names = (ids: DistinctIds, of: Interner | NameTable) => Array.from(ids.ids(), (id) => of.name(id))
+    const names = (ids: DistinctIds, of: NameTable) => Array.from(ids.ids(), (id) => of.name(id))
     for (const [key, g] of this.groups)
       out[key] = {
         kind: g.kind,

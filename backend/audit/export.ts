@@ -32,6 +32,7 @@ import type { Store } from '../store/types.ts'
 import { chunkedSink, type FileSink, fileSink } from './file-sink.ts'
 import { CatalogueBuilder } from './catalogue.ts'
 import { csvRow, exportLogColumns, type ExportLogEntry } from './entries.ts'
+import { LineEncoder } from './line-encoder.ts'
 import { exportPage } from './page-export.ts'
 import { type ExportLogWriter, inThreadLogWriter, threadLogWriter } from './log-writer.ts'
 
@@ -203,12 +204,12 @@ async function produceAuditExport(
   // with time to spare) are exported there, and its share of the catalogue merged at the end.
   const catalogue = new CatalogueBuilder(pack)
   const log = await openLog(`${exportLogColumns.join(',')}\r\n`)
-  const push = (json: string, csv: string) => log.push(json, csv)
+  const encoder = new LineEncoder()
   for (let cursor = 0; ; ) {
     const page = await store.recordsPacked(cursor, pageSize, { fromMs: range.fromMs, toMs: range.toMs })
     if (page.count === 0) break
     cursor = page.last
-    if (!log.offerPage(page)) exportPage(page.packed, page.count, push, catalogue)
+    if (!log.offerPage(page)) exportPage(page.packed, page.count, log, catalogue, encoder)
     await log.ready()
   }
   const logWritten = await log.end()

@@ -2,22 +2,26 @@
  * PURE: the two texts the audit export writes per export record, built straight from the stored
  * row and its decoded body: the entry's canonical JSON (exactly exportLogEntryJson(exportLogEntry(s, r)))
  * and its CSV row (exactly csvRow(exportLogEntry(s, r))). No entry object, no JSON.stringify of
- * objects, no per-field type dispatch: the export's hot loop (1,000,000 records a year). Strings
- * that JSON would escape, or that CSV would quote or guard, take the generic path.
+ * objects, no per-field type dispatch. Strings that JSON would escape, or that CSV would quote or
+ * guard, take the generic path. The export itself writes these texts as bytes (line-encoder.ts,
+ * which uses the helpers here); exportLogTexts is its reference, tested against both.
  */
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import type { StoredRecord } from '../store/types.ts'
 
-const payloadKinds = ['unspecified', 'telemetry', 'diagnostic', 'ota', 'media', 'opaque']
+/** Names of the payload kinds, by their wire number. */
+export const payloadKinds = ['unspecified', 'telemetry', 'diagnostic', 'ota', 'media', 'opaque']
 
 // Characters JSON.stringify escapes (controls, quote, backslash) or rewrites (lone surrogates).
 const jsonSpecial = /["\\\u0000-\u001f\ud800-\udfff]/
 /** A JSON string literal, as JSON.stringify writes it. */
-const js = (s: string): string => (jsonSpecial.test(s) ? JSON.stringify(s) : `"${s}"`)
+export const jsonString = (s: string): string => (jsonSpecial.test(s) ? JSON.stringify(s) : `"${s}"`)
+const js = jsonString
 /** A JSON number, as JSON.stringify writes it (non-finite numbers are null). */
 const jn = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null')
 
-function jsonList(a: readonly string[]): string {
+/** A JSON array of strings, as JSON.stringify writes it. */
+export function jsonList(a: readonly string[]): string {
   if (a.length === 0) return '[]'
   let out = `[${js(a[0]!)}`
   for (let k = 1; k < a.length; k++) out += `,${js(a[k]!)}`
@@ -25,12 +29,15 @@ function jsonList(a: readonly string[]): string {
 }
 
 const needsQuotes = /[",\r\n]/
-const quote = (s: string) => (needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+/** RFC 4180 quoting of a CSV field, when it needs it. */
+export const quoteCsv = (s: string): string => (needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+const quote = quoteCsv
 /** A CSV field of a string (formula guard, then RFC 4180 quoting), as entries.ts csvField writes it. */
-function cs(v: string): string {
+export function csvString(v: string): string {
   const c = v.charCodeAt(0)
   return quote(c === 61 || c === 43 || c === 45 || c === 64 ? `'${v}` : v)
 }
+const cs = csvString
 
 /**
  * The JSON and CSV texts of the last value a field had: most fields (destination, purpose,

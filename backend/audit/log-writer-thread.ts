@@ -16,6 +16,7 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RulePack } from '../../shared/rulepack/schema.ts'
 import { type CataloguePart, CatalogueBuilder } from './catalogue.ts'
+import { ensure, type Growable, LineEncoder, type LineSink } from './line-encoder.ts'
 import { exportPage } from './page-export.ts'
 
 /** What the thread is started with. */
@@ -77,29 +78,26 @@ function run(port: NonNullable<typeof parentPort>, d: LogWriterData): void {
   const HASH_END = Buffer.from('",', 'latin1')
   const prev = Buffer.from('0'.repeat(64), 'latin1')
   let seq = 0
-  let scratch = Buffer.allocUnsafe(64 * 1024)
+  // The bytes a line's hash covers are built here: head, entry, then prev and seq.
+  const scratch: Growable = { buf: Buffer.allocUnsafe(64 * 1024), at: head.length }
+  head.copy(scratch.buf, 0)
   const out = Buffer.allocUnsafe(Math.max(d.chunkBytes, 64 * 1024))
   let used = 0
-  head.copy(scratch, 0)
 
-  /** Chains, hashes and buffers one line, its entry being entries[start, end). */
-  const line = (entries: Buffer, start: number, end: number) => {
+  /** Chains, hashes and buffers one line, its entry being scratch[head.length, scratch.at). */
+  const line = () => {
     const seqText = String(++seq)
-    const entryEnd = head.length + (end - start)
-    const len = entryEnd + PREV.length + 64 + SEQ.length + seqText.length + 1
-    if (len > scratch.length) {
-      scratch = Buffer.allocUnsafe(len * 2)
-      head.copy(scratch, 0)
-    }
+    const entryEnd = scratch.at
+    ensure(scratch, PREV.length + 64 + SEQ.length + seqText.length + 1)
+    const s = scratch.buf
     // head + entry + ,"prev":"<prev>","seq":<n>}  — the bytes the line's hash covers.
-    entries.copy(scratch, head.length, start, end)
     let p = entryEnd
-    p += PREV.copy(scratch, p)
-    p += prev.copy(scratch, p)
-    p += SEQ.copy(scratch, p)
-    p += scratch.write(seqText, p, 'latin1')
-    scratch[p++] = 125 // }
-    const hash = sha256Hex(scratch.subarray(0, p))
+    p += PREV.copy(s, p)
+    p += prev.copy(s, p)
+    p += SEQ.copy(s, p)
+    p += s.write(seqText, p, 'latin1')
+    s[p++] = 125 // }
+    const hash = sha256Hex(s.subarray(0, p))
     // The line: the same bytes with "hash":"<hash>", before "prev", and a newline.
     const lineBytes = p + HASH.length + 64 + HASH_END.length
     if (lineBytes > out.length - used) {
@@ -108,53 +106,53 @@ function run(port: NonNullable<typeof parentPort>, d: LogWriterData): void {
     }
     if (lineBytes > out.length) {
       const whole = Buffer.allocUnsafe(lineBytes)
-      let q = scratch.copy(whole, 0, 0, entryEnd)
+      let q = s.copy(whole, 0, 0, entryEnd)
       q += HASH.copy(whole, q)
       q += whole.write(hash, q, 'latin1')
       q += HASH_END.copy(whole, q)
-      q += scratch.copy(whole, q, entryEnd + 1, p)
+      q += s.copy(whole, q, entryEnd + 1, p)
       whole[q++] = 10
       jsonl.write(whole)
     } else {
-      used += scratch.copy(out, used, 0, entryEnd)
+      used += s.copy(out, used, 0, entryEnd)
       used += HASH.copy(out, used)
       used += out.write(hash, used, 'latin1')
       used += HASH_END.copy(out, used)
-      used += scratch.copy(out, used, entryEnd + 1, p)
+      used += s.copy(out, used, entryEnd + 1, p)
       out[used++] = 10
     }
     prev.write(hash, 0, 'latin1')
+    scratch.at = head.length
   }
 
   const batch = (entries: Buffer, ends: Uint32Array, count: number) => {
     let start = 0
     for (let i = 0; i < count; i++) {
-      line(entries, start, ends[i]!)
-      start = ends[i]!
+      const end = ends[i]!
+      ensure(scratch, end - start)
+      scratch.at += entries.copy(scratch.buf, scratch.at, start, end)
+      line()
+      start = end
     }
   }
 
-  // Pages exported here: entries encoded into `text`, CSV rows gathered in `rows`.
+  // Pages exported here: each entry encoded into the scratch buffer after the head and chained
+  // at once, CSV rows gathered in `rows` and written by the chunk.
   const catalogue = new CatalogueBuilder(d.pack)
-  let text = Buffer.allocUnsafe(64 * 1024)
-  const rows = Buffer.allocUnsafe(Math.max(d.chunkBytes, 64 * 1024))
-  let rowsUsed = 0
+  const encoder = new LineEncoder()
+  const chunk = Math.max(d.chunkBytes, 64 * 1024)
+  const rows: Growable = { buf: Buffer.allocUnsafe(chunk + 64 * 1024), at: 0 }
   const flushRows = () => {
-    csv.write(rows.subarray(0, rowsUsed))
-    rowsUsed = 0
+    csv.write(rows.buf.subarray(0, rows.at))
+    rows.at = 0
   }
-  const pushText = (entryJson: string, csvRow: string) => {
-    if (entryJson.length * 3 > text.length) text = Buffer.allocUnsafe(entryJson.length * 6)
-    line(text, 0, text.write(entryJson, 0, 'utf8'))
-    const need = csvRow.length * 3 + 2
-    if (need > rows.length - rowsUsed) flushRows()
-    if (need > rows.length) {
-      csv.write(Buffer.from(`${csvRow}\r\n`, 'utf8'))
-      return
-    }
-    rowsUsed += rows.write(csvRow, rowsUsed, 'utf8')
-    rows[rowsUsed++] = 13
-    rows[rowsUsed++] = 10
+  const sink: LineSink = {
+    json: scratch,
+    csv: rows,
+    added() {
+      line()
+      if (rows.at >= chunk) flushRows()
+    },
   }
 
   port.on('message', (m: LogWriterRequest) => {
@@ -166,7 +164,7 @@ function run(port: NonNullable<typeof parentPort>, d: LogWriterData): void {
         const free: LogWriterReply = { op: 'free', entries: m.entries, ends: m.ends, csv: m.csv }
         port.postMessage(free, [m.entries, m.ends, m.csv])
       } else if (m.op === 'page') {
-        exportPage(new Uint8Array(m.packed), m.count, pushText, catalogue)
+        exportPage(new Uint8Array(m.packed), m.count, sink, catalogue, encoder)
         port.postMessage({ op: 'page-done' } satisfies LogWriterReply)
       } else {
         jsonl.write(out.subarray(0, used))

@@ -1,6 +1,7 @@
 /**
- * Writers of export-log.jsonl (hash-chained) and export-log.csv: the export pushes each entry's
- * canonical JSON and CSV row; the writer chains, hashes and writes them.
+ * Writers of export-log.jsonl (hash-chained) and export-log.csv: the export writes each entry's
+ * canonical JSON and CSV row into the writer's buffers (a LineSink); the writer chains, hashes
+ * and writes them.
  *
  *  - threadLogWriter: in a worker thread (log-writer-thread.ts), so that on a machine with two
  *    cores the main thread reads the store and builds entries while the other chains, hashes
@@ -16,6 +17,7 @@ import type { RulePack } from '../../shared/rulepack/schema.ts'
 import type { PackedRecords } from '../store/types.ts'
 import type { CataloguePart } from './catalogue.ts'
 import type { FileDigest, FileSink } from './file-sink.ts'
+import type { Growable, LineSink } from './line-encoder.ts'
 import type { LogWriterData, LogWriterReply, LogWriterRequest } from './log-writer-thread.ts'
 import { threadExecArgv } from './thread-argv.ts'
 
@@ -29,10 +31,11 @@ export interface LogWritten {
   catalogue?: CataloguePart
 }
 
-/** Writes export-log.jsonl and export-log.csv. */
-export interface ExportLogWriter {
-  /** Appends one entry (its canonical JSON) and its CSV row (without line break). */
-  push(entryJson: string, csvRow: string): void
+/**
+ * Writes export-log.jsonl and export-log.csv. As a LineSink it takes one entry (its canonical
+ * JSON) and its CSV row (with CRLF) at a time.
+ */
+export interface ExportLogWriter extends LineSink {
   /**
    * Offers a whole page of records: true when the writer takes it (exports its records itself,
    * in order after everything pushed before, and counts them in its catalogue part); false when
@@ -57,12 +60,17 @@ const lineHead = (at: number) => `{"at":${JSON.stringify(at)},"entry":`
 export function inThreadLogWriter(jsonl: FileSink, csv: FileSink, csvHeader: string, at: number): ExportLogWriter {
   let tip: ChainTip = EMPTY_TIP
   csv.write(csvHeader)
+  const json: Growable = { buf: Buffer.allocUnsafe(4096), at: 0 }
+  const row: Growable = { buf: Buffer.allocUnsafe(4096), at: 0 }
   return {
-    push(entryJson, csvRow) {
-      const line = chainLineText(tip, entryJson, at)
+    json,
+    csv: row,
+    added() {
+      const line = chainLineText(tip, json.buf.toString('utf8', 0, json.at), at)
       tip = line.tip
       jsonl.write(`${line.text}\n`)
-      csv.write(`${csvRow}\r\n`)
+      csv.write(row.buf.toString('utf8', 0, row.at))
+      json.at = row.at = 0
     },
     offerPage: () => false,
     ready: async () => {},
@@ -77,7 +85,10 @@ export interface ThreadLogWriterOptions {
   pack: Pick<RulePack, 'rules' | 'scenarios'>
   /** Bytes of entries per batch sent to the thread (default 1 MiB); also the thread's write chunk ×4. */
   batchBytes?: number
-  /** Bytes sent to the thread and not yet done before ready() waits (default 16 MiB). */
+  /**
+   * Bytes sent to the thread and not yet done before ready() waits (default 64 MiB: about five
+   * pages of entries; with 16 MiB the main thread waited a fifth of a year's export for the thread).
+   */
   maxQueuedBytes?: number
   /**
    * The thread takes an offered page when the work it has queued is at most this many records
@@ -89,21 +100,21 @@ export interface ThreadLogWriterOptions {
 
 const entry = new URL('./log-writer-entry.mjs', import.meta.url)
 
-/** One batch's buffers. */
+/** One batch's buffers: entries back to back in json, their ends in ends, CSV rows in csv. */
 interface Batch {
-  entries: Buffer
+  json: Growable
   ends: Uint32Array
-  csv: Buffer
+  csv: Growable
 }
 
 /**
  * A writer in a worker thread, writing `jsonlPath` and `csvPath` (created or truncated).
- * @throws AdxError ADX_ERR_AUDIT_EXPORT (from push, ready or end) once the thread failed.
+ * @throws AdxError ADX_ERR_AUDIT_EXPORT (from added, ready or end) once the thread failed.
  * @example const w = await threadLogWriter('out/.export-log.jsonl.partial', 'out/.export-log.csv.partial', header, nowMs)
  */
 export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHeader: string, at: number, opts: ThreadLogWriterOptions): Promise<ExportLogWriter> {
   const batchBytes = Math.max(opts.batchBytes ?? 2 ** 20, 4096)
-  const maxQueued = Math.max(opts.maxQueuedBytes ?? 16 * 2 ** 20, 1)
+  const maxQueued = Math.max(opts.maxQueuedBytes ?? 64 * 2 ** 20, 1)
   const takeBelow = opts.takePagesBelow ?? 80_000
   const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
   const worker = new Worker(entry, { workerData: data, execArgv: threadExecArgv() })
@@ -131,7 +142,7 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
         queuedBytes -= done.bytes
         queuedWork -= done.work
       }
-      if (m.op === 'free') pool.push({ entries: Buffer.from(m.entries), ends: new Uint32Array(m.ends), csv: Buffer.from(m.csv) })
+      if (m.op === 'free') pool.push({ json: { buf: Buffer.from(m.entries), at: 0 }, ends: new Uint32Array(m.ends), csv: { buf: Buffer.from(m.csv), at: 0 } })
       if (queuedBytes <= maxQueued) waiting?.()
     } else if (m.op === 'done') finished?.({ jsonl: m.jsonl, csv: m.csv, tip: m.tip, catalogue: m.catalogue })
     else fail(m.message)
@@ -139,38 +150,34 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
   worker.on('error', (e) => fail(e.message))
   worker.on('exit', (code) => fail(`ended (exit code ${code})`))
 
-  const fresh = (): Batch => pool.pop() ?? { entries: Buffer.allocUnsafeSlow(batchBytes), ends: new Uint32Array(Math.ceil(batchBytes / 64)), csv: Buffer.allocUnsafeSlow(batchBytes) }
+  const fresh = (): Batch =>
+    pool.pop() ?? { json: { buf: Buffer.allocUnsafeSlow(batchBytes), at: 0 }, ends: new Uint32Array(Math.ceil(batchBytes / 64)), csv: { buf: Buffer.allocUnsafeSlow(batchBytes), at: 0 } }
   let b = fresh()
   let count = 0
-  let eUsed = 0
-  let cUsed = 0
+  // A batch is sent when less than this is left in either buffer (a larger entry grows its buffer).
+  const headroom = Math.min(64 * 1024, batchBytes / 4)
   const send = () => {
     if (failure) throw failure
     if (count === 0) return
-    const msg: LogWriterRequest = { op: 'batch', entries: b.entries.buffer as ArrayBuffer, ends: b.ends.buffer as ArrayBuffer, count, csv: b.csv.buffer as ArrayBuffer, csvBytes: cUsed }
+    const msg: LogWriterRequest = { op: 'batch', entries: b.json.buf.buffer as ArrayBuffer, ends: b.ends.buffer as ArrayBuffer, count, csv: b.csv.buf.buffer as ArrayBuffer, csvBytes: b.csv.at }
     worker.postMessage(msg, [msg.entries, msg.ends, msg.csv])
-    queue(eUsed + cUsed, count)
+    queue(b.json.at + b.csv.at, count)
     b = fresh()
-    count = eUsed = cUsed = 0
+    count = 0
   }
   const abort = async () => {
     await worker.terminate()
   }
   return {
-    push(entryJson, csvRow) {
-      // A UTF-16 code unit is at most 3 UTF-8 bytes; the CSV row gets 2 more (CRLF).
-      const eNeed = entryJson.length * 3
-      const cNeed = csvRow.length * 3 + 2
-      if (eNeed > b.entries.length - eUsed || cNeed > b.csv.length - cUsed || count === b.ends.length) send()
-      if (eNeed > b.entries.length || cNeed > b.csv.length) {
-        // One entry larger than a batch: a batch of its own, in buffers of its size.
-        b = { entries: Buffer.allocUnsafeSlow(eNeed), ends: new Uint32Array(1), csv: Buffer.allocUnsafeSlow(cNeed) }
-      }
-      eUsed += b.entries.write(entryJson, eUsed, 'utf8')
-      b.ends[count++] = eUsed
-      cUsed += b.csv.write(csvRow, cUsed, 'utf8')
-      b.csv[cUsed++] = 13
-      b.csv[cUsed++] = 10
+    get json() {
+      return b.json
+    },
+    get csv() {
+      return b.csv
+    },
+    added() {
+      b.ends[count++] = b.json.at
+      if (count === b.ends.length || b.json.buf.length - b.json.at < headroom || b.csv.buf.length - b.csv.at < headroom) send()
     },
     offerPage(page) {
       if (failure) throw failure

@@ -37,24 +37,6 @@ export class DistinctIds {
   }
 }
 
-/** Interns strings as small integer ids (0, 1, 2, … in order of first sight), in a Map: for few names. */
-export class Interner {
-  private readonly ids = new Map<string, number>()
-  private readonly names: string[] = []
-  id(s: string): number {
-    let id = this.ids.get(s)
-    if (id === undefined) {
-      id = this.names.length
-      this.ids.set(s, id)
-      this.names.push(s)
-    }
-    return id
-  }
-  name(id: number): string {
-    return this.names[id]!
-  }
-}
-
 const EMPTY = -1
 /** FNV-1a (32-bit), the names' hash. */
 const FNV_OFFSET = 0x811c9dc5 | 0

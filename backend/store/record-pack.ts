@@ -46,20 +46,48 @@ function text(b: Latin1, s: number, e: number): string {
 }
 
 /**
- * Calls `fn` with each record of a packed page, in order, as recordsAfter gives them (bodies are
- * views into the page), reusing ONE record object: `fn` must not keep it (its strings and body it
- * may). No array of the page's records is built, so nothing of a page outlives its record's call:
- * a long scan leaves the garbage collector only short-lived objects.
+ * One row of a packed page, its vehicle and record ids left as bytes of the page (the audit
+ * export writes them into its lines as bytes; rowText makes them strings when needed).
+ */
+export interface PackedRow {
+  rowid: number
+  year: number
+  exportedMs: number
+  receivedMs: number
+  /** The page: the row's ids are page[vehicleStart, vehicleEnd) and page[recordStart, recordEnd), UTF-8. */
+  page: Buffer
+  vehicleStart: number
+  vehicleEnd: number
+  recordStart: number
+  recordEnd: number
+  /** Repeats from row to row: one string while it does. */
+  recipient: string
+  /** A view into the page (null: no body). */
+  body: Buffer | null
+}
+
+/**
+ * The text of bytes [start, end) of a row's page (its vehicle or record id).
+ * @example rowText(row, row.vehicleStart, row.vehicleEnd)
+ */
+export function rowText(row: PackedRow, start: number, end: number): string {
+  return text(row.page as Latin1, start, end)
+}
+
+/**
+ * Calls `fn` with each row of a packed page, in order, reusing ONE row object: `fn` must not keep
+ * it (its recipient and body it may). No array of the page's rows is built and no string is made
+ * for the ids, so a long scan leaves the garbage collector little.
  * @throws AdxError ADX_ERR_STORE when the bytes are not `count` well-formed packed rows (possibly
  * after `fn` saw the rows before the fault).
- * @example eachPackedRecord(page.packed, page.count, (s) => console.log(s.recordId))
+ * @example eachPackedRow(page.packed, page.count, (row) => console.log(row.rowid))
  */
-export function eachPackedRecord(packed: Uint8Array | null, count: number, fn: (s: StoredRecord) => void): void {
+export function eachPackedRow(packed: Uint8Array | null, count: number, fn: (row: PackedRow) => void): void {
   if (count === 0) return
   if (!packed) throw malformed(`${count} rows but no bytes`)
   const b = (Buffer.isBuffer(packed) ? packed : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)) as Latin1
   const head: number[] = [0, 0, 0, 0, 0, 0, 0, 0]
-  const s: StoredRecord = { rowid: 0, vehicleId: '', recordId: '', year: 0, exportedMs: 0, receivedMs: 0, recipient: '', body: null }
+  const row: PackedRow = { rowid: 0, year: 0, exportedMs: 0, receivedMs: 0, page: b, vehicleStart: 0, vehicleEnd: 0, recordStart: 0, recordEnd: 0, recipient: '', body: null }
   // The recipient repeats from row to row: its last bytes and string.
   let lastRecipient = ''
   let lastAt = -1
@@ -86,12 +114,14 @@ export function eachPackedRecord(packed: Uint8Array | null, count: number, fn: (
     if (lv < 0 || lr < 0 || lc < 0 || lb < -1 || pos + lv + lr + lc + Math.max(lb, 0) > b.length) throw malformed(`row ${i}: lengths past the page`)
     if (rowid <= prev) throw malformed(`row ${i}: rowid ${rowid} out of order`)
     prev = rowid
-    s.rowid = rowid
-    s.year = year
-    s.exportedMs = exportedMs
-    s.receivedMs = receivedMs
-    s.vehicleId = text(b, pos, (pos += lv))
-    s.recordId = text(b, pos, (pos += lr))
+    row.rowid = rowid
+    row.year = year
+    row.exportedMs = exportedMs
+    row.receivedMs = receivedMs
+    row.vehicleStart = pos
+    row.vehicleEnd = pos += lv
+    row.recordStart = pos
+    row.recordEnd = pos += lr
     let same = lc === lastLen
     for (let k = 0; same && k < lc; k++) same = b[pos + k] === b[lastAt + k]
     if (!same) {
@@ -99,12 +129,35 @@ export function eachPackedRecord(packed: Uint8Array | null, count: number, fn: (
       lastAt = pos
       lastLen = lc
     }
-    s.recipient = lastRecipient
+    row.recipient = lastRecipient
     pos += lc
-    s.body = lb >= 0 ? b.subarray(pos, (pos += lb)) : null
-    fn(s)
+    row.body = lb >= 0 ? b.subarray(pos, (pos += lb)) : null
+    fn(row)
   }
   if (pos !== b.length) throw malformed(`${b.length - pos} bytes left after ${count} rows`)
+}
+
+/**
+ * Calls `fn` with each record of a packed page, in order, as recordsAfter gives them (bodies are
+ * views into the page), reusing ONE record object: `fn` must not keep it (its strings and body it
+ * may).
+ * @throws AdxError ADX_ERR_STORE when the bytes are not `count` well-formed packed rows (possibly
+ * after `fn` saw the rows before the fault).
+ * @example eachPackedRecord(page.packed, page.count, (s) => console.log(s.recordId))
+ */
+export function eachPackedRecord(packed: Uint8Array | null, count: number, fn: (s: StoredRecord) => void): void {
+  const s: StoredRecord = { rowid: 0, vehicleId: '', recordId: '', year: 0, exportedMs: 0, receivedMs: 0, recipient: '', body: null }
+  eachPackedRow(packed, count, (row) => {
+    s.rowid = row.rowid
+    s.vehicleId = rowText(row, row.vehicleStart, row.vehicleEnd)
+    s.recordId = rowText(row, row.recordStart, row.recordEnd)
+    s.year = row.year
+    s.exportedMs = row.exportedMs
+    s.receivedMs = row.receivedMs
+    s.recipient = row.recipient
+    s.body = row.body
+    fn(s)
+  })
 }
 
 /**
