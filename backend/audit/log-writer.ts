@@ -10,16 +10,15 @@
  *  - inThreadLogWriter: the same bytes through shared/hash-chain.ts chainLineText and two
  *    FileSinks (the API's in-memory bundle).
  */
-import { Worker } from 'node:worker_threads'
 import { AdxError } from '../../shared/errors.ts'
 import { type ChainTip, chainLineText, EMPTY_TIP } from '../../shared/hash-chain.ts'
 import type { RulePack } from '../../shared/rulepack/schema.ts'
 import type { PackedRecords } from '../store/types.ts'
+import { startWorker, workerExecArgv } from '../worker.ts'
 import type { CataloguePart } from './catalogue.ts'
 import type { FileDigest, FileSink } from './file-sink.ts'
 import type { Growable, LineSink } from './line-encoder.ts'
 import type { LogWriterData, LogWriterReply, LogWriterRequest } from './log-writer-thread.ts'
-import { threadExecArgv } from './thread-argv.ts'
 
 /** What a log writer gives when it is ended. */
 export interface LogWritten {
@@ -117,7 +116,7 @@ export async function threadLogWriter(jsonlPath: string, csvPath: string, csvHea
   const maxQueued = Math.max(opts.maxQueuedBytes ?? 64 * 2 ** 20, 1)
   const takeBelow = opts.takePagesBelow ?? 80_000
   const data: LogWriterData = { jsonlPath, csvPath, lineHead: lineHead(at), csvHeader, chunkBytes: batchBytes * 4, pack: { rules: opts.pack.rules, scenarios: opts.pack.scenarios } }
-  const worker = new Worker(entry, { workerData: data, execArgv: threadExecArgv() })
+  const worker = startWorker(entry, { workerData: data, execArgv: workerExecArgv(process.execArgv, { dropTsx: true }) })
   let failure: AdxError | undefined
   let finished: ((w: LogWritten) => void) | undefined
   let waiting: (() => void) | undefined

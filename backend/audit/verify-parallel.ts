@@ -10,11 +10,11 @@
  * pruned chain (a checkpoint first line), a line longer than the line limit, a thread that failed.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads'
 import type { ChainVerdict } from '../../shared/hash-chain.ts'
+import { startWorker, workerExecArgv } from '../worker.ts'
 import { combineSegments, RowBuffer, type SegmentResult, verifySegment } from './verify-segment.ts'
 import type { VerifyReply, VerifyRequest, VerifyThreadData } from './verify-thread.ts'
-import { threadExecArgv } from './thread-argv.ts'
 
 /** What the two-thread scan found (the shape verify.ts's sequential scan gives). */
 export interface LogScan {
@@ -47,7 +47,7 @@ export function scanLogInThreads(jsonlPath: string, csvPath: string | undefined,
   // few segments in flight instead of every segment until the thread's next collection.
   const back = new MessageChannel()
   const data: VerifyThreadData = { reply: port2, free: back.port2, flags: flags.buffer as SharedArrayBuffer, csvHeader, csvPath }
-  const worker = new Worker(entry, { workerData: data, transferList: [port2, back.port2], execArgv: threadExecArgv() })
+  const worker = startWorker(entry, { workerData: data, transferList: [port2, back.port2], execArgv: workerExecArgv(process.execArgv, { dropTsx: true }) })
   const segments_: ArrayBuffer[] = []
   const rowBufs: Buffer[] = []
   const reclaim = () => {

@@ -7,8 +7,9 @@
  * If the thread dies, what it had in hand is rejected (nothing of it is acknowledged; agents send
  * it again and record-id dedupe makes that safe) and the next call starts a new thread.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { AdxError, errorCodes, type ErrorCode } from '../../shared/errors.ts'
+import { startWorker } from '../worker.ts'
 import { copyBatch, decodeIngestBatch, encodeIngestBatch } from './ingest-codec.ts'
 import type { ErrorInfo, IngestReply, IngestRequest, IngestWorkerData } from './ingest-worker.ts'
 import type { IngestOutcome, IngestRecord, Store } from './types.ts'
@@ -86,9 +87,8 @@ class Thread {
 
   constructor(path: string, opts: IngestWorkerOptions) {
     const data: IngestWorkerData = { path, busyTimeoutMs: opts.busyTimeoutMs, staleLockMs: opts.staleLockMs, cacheKiB: WRITER_CACHE_KIB }
-    // --input-type (node -e) cannot apply to a file entry; the rest of the flags carry over.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
-    this.worker = new Worker(entry, { workerData: data, execArgv, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
+    // The process's node flags but those a thread cannot take (backend/worker.ts).
+    this.worker = startWorker(entry, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: IngestReply) => {
         if (m.type === 'ready') resolve()
