@@ -78,81 +78,84 @@ function run(port: NonNullable<typeof parentPort>, d: LogWriterData): void {
   const HASH_END = Buffer.from('",', 'latin1')
   const prev = Buffer.from('0'.repeat(64), 'latin1')
   let seq = 0
-  // The bytes a line's hash covers are built here: head, entry, then prev and seq.
-  const scratch: Growable = { buf: Buffer.allocUnsafe(64 * 1024), at: head.length }
-  head.copy(scratch.buf, 0)
-  const out = Buffer.allocUnsafe(Math.max(d.chunkBytes, 64 * 1024))
-  let used = 0
+  const chunk = Math.max(d.chunkBytes, 64 * 1024)
+  // export-log.jsonl is built here line by line in place, and written by the chunk: head, entry,
+  // then ,"prev":"<prev>","seq":<n>} — the bytes the line's hash covers. Once hashed, that tail
+  // moves right to make room for ,"hash":"<hash>", (its own comma goes) and the line gets its
+  // newline: no copy of the entry.
+  const lines: Growable = { buf: Buffer.allocUnsafe(chunk + 64 * 1024), at: 0 }
+  let lineStart = 0
+  const SHIFT = HASH.length + 64 + HASH_END.length - 1
 
-  /** Chains, hashes and buffers one line, its entry being scratch[head.length, scratch.at). */
-  const line = () => {
+  /** Begins a line: its head (its entry follows at lines.at). */
+  const begin = () => {
+    if (lines.at >= chunk) {
+      jsonl.write(lines.buf.subarray(0, lines.at))
+      lines.at = 0
+    }
+    ensure(lines, head.length)
+    lineStart = lines.at
+    lines.at += head.copy(lines.buf, lines.at)
+  }
+
+  /** Ends the line begun (its entry is lines[lineStart + head, lines.at)): chains and hashes it. */
+  const end = () => {
     const seqText = String(++seq)
-    const entryEnd = scratch.at
-    ensure(scratch, PREV.length + 64 + SEQ.length + seqText.length + 1)
-    const s = scratch.buf
-    // head + entry + ,"prev":"<prev>","seq":<n>}  — the bytes the line's hash covers.
+    const entryEnd = lines.at
+    ensure(lines, PREV.length + 64 + SEQ.length + seqText.length + 1 + SHIFT + 1)
+    const s = lines.buf
     let p = entryEnd
     p += PREV.copy(s, p)
     p += prev.copy(s, p)
     p += SEQ.copy(s, p)
     p += s.write(seqText, p, 'latin1')
     s[p++] = 125 // }
-    const hash = sha256Hex(s.subarray(0, p))
-    // The line: the same bytes with "hash":"<hash>", before "prev", and a newline.
-    const lineBytes = p + HASH.length + 64 + HASH_END.length
-    if (lineBytes > out.length - used) {
-      jsonl.write(out.subarray(0, used))
-      used = 0
-    }
-    if (lineBytes > out.length) {
-      const whole = Buffer.allocUnsafe(lineBytes)
-      let q = s.copy(whole, 0, 0, entryEnd)
-      q += HASH.copy(whole, q)
-      q += whole.write(hash, q, 'latin1')
-      q += HASH_END.copy(whole, q)
-      q += s.copy(whole, q, entryEnd + 1, p)
-      whole[q++] = 10
-      jsonl.write(whole)
-    } else {
-      used += s.copy(out, used, 0, entryEnd)
-      used += HASH.copy(out, used)
-      used += out.write(hash, used, 'latin1')
-      used += HASH_END.copy(out, used)
-      used += s.copy(out, used, entryEnd + 1, p)
-      out[used++] = 10
-    }
+    const hash = sha256Hex(s.subarray(lineStart, p))
+    s.copyWithin(entryEnd + 1 + SHIFT, entryEnd + 1, p)
+    let q = entryEnd + HASH.copy(s, entryEnd)
+    q += s.write(hash, q, 'latin1')
+    HASH_END.copy(s, q)
+    p += SHIFT
+    s[p++] = 10
+    lines.at = p
     prev.write(hash, 0, 'latin1')
-    scratch.at = head.length
   }
 
   const batch = (entries: Buffer, ends: Uint32Array, count: number) => {
     let start = 0
     for (let i = 0; i < count; i++) {
-      const end = ends[i]!
-      ensure(scratch, end - start)
-      scratch.at += entries.copy(scratch.buf, scratch.at, start, end)
-      line()
-      start = end
+      const stop = ends[i]!
+      begin()
+      ensure(lines, stop - start)
+      lines.at += entries.copy(lines.buf, lines.at, start, stop)
+      end()
+      start = stop
     }
   }
 
-  // Pages exported here: each entry encoded into the scratch buffer after the head and chained
-  // at once, CSV rows gathered in `rows` and written by the chunk.
+  // Pages exported here: each entry encoded in place after its line's head and chained at once,
+  // CSV rows gathered in `rows` and written by the chunk.
   const catalogue = new CatalogueBuilder(d.pack)
   const encoder = new LineEncoder()
-  const chunk = Math.max(d.chunkBytes, 64 * 1024)
   const rows: Growable = { buf: Buffer.allocUnsafe(chunk + 64 * 1024), at: 0 }
   const flushRows = () => {
     csv.write(rows.buf.subarray(0, rows.at))
     rows.at = 0
   }
   const sink: LineSink = {
-    json: scratch,
+    json: lines,
     csv: rows,
     added() {
-      line()
+      end()
       if (rows.at >= chunk) flushRows()
+      begin()
     },
+  }
+  const page = (packed: Uint8Array, count: number) => {
+    begin()
+    exportPage(packed, count, sink, catalogue, encoder)
+    // The line begun after the last record has no entry.
+    lines.at = lineStart
   }
 
   port.on('message', (m: LogWriterRequest) => {
@@ -164,11 +167,11 @@ function run(port: NonNullable<typeof parentPort>, d: LogWriterData): void {
         const free: LogWriterReply = { op: 'free', entries: m.entries, ends: m.ends, csv: m.csv }
         port.postMessage(free, [m.entries, m.ends, m.csv])
       } else if (m.op === 'page') {
-        exportPage(new Uint8Array(m.packed), m.count, sink, catalogue, encoder)
+        page(new Uint8Array(m.packed), m.count)
         port.postMessage({ op: 'page-done' } satisfies LogWriterReply)
       } else {
-        jsonl.write(out.subarray(0, used))
-        used = 0
+        jsonl.write(lines.buf.subarray(0, lines.at))
+        lines.at = 0
         flushRows()
         const done: LogWriterReply = { op: 'done', jsonl: jsonl.end(), csv: csv.end(), tip: { seq, hash: prev.toString('latin1') }, catalogue: catalogue.part() }
         port.postMessage(done)

@@ -31,14 +31,16 @@ let out: string
 function record(n: number): ExportRecord {
   const geo = n % 4 === 0
   return {
-    recordId: `r-${n}`,
+    // Ids the export cannot copy as bytes: quotes and commas, text that is not ASCII.
+    recordId: n % 89 === 0 ? `r-${n},"q"` : `r-${n}`,
     payloadId: `p-${n}`,
-    vehiclePseudonym: `veh-${n % 37}`,
+    vehiclePseudonym: n % 37 === 5 ? `veh-车-${n % 37}` : `veh-${n % 37}`,
     exportedMs: T0 + n * 1000,
     destination: 'eu-diag',
     recipient: ['oem-eu', 'oem-us', 'oem-jp'][n % 3]!,
     // Quoting, a formula guard and a line break inside a CSV field (a CSV row over two lines).
-    purpose: n % 50 === 0 ? 'diagnostics, "fleet"\nsecond line' : n % 7 === 0 ? '=remote' : 'remote diagnostics',
+    // Two entries larger than a chunk of the writers.
+    purpose: n === 777 || n === 1500 ? `long ${'purpose '.repeat(12_000)}` : n % 50 === 0 ? 'diagnostics, "fleet"\nsecond line' : n % 7 === 0 ? '=remote' : 'remote diagnostics',
     kind: geo ? PayloadKind.TELEMETRY : PayloadKind.DIAGNOSTIC,
     categories: geo ? ['location'] : ['vehicle-identifier', 'person-identifier'],
     ruleIds: geo ? ['IDR-GEO-SURVEYING'] : [],
