@@ -47,12 +47,25 @@ export function ensure(g: Growable, n: number): void {
 
 const utf8 = (s: string): Uint8Array => Buffer.from(s, 'utf8')
 
+/** A value's bytes: in JSON with its key before, in CSV with its separator after. */
+interface Encoded {
+  json: Uint8Array
+  csv: Uint8Array
+}
+
+/** How many values of a field a memo keeps encoded (fields take few values, often in turn). */
+const MEMO_VALUES = 256
+/** How many lists (or subject-kind maps) a memo compares before encoding one again. */
+const MEMO_LISTS = 8
+
 /**
- * A field's bytes for its last value: in JSON with its key before (`,"destination":"…"`), in CSV
- * with the separator after (`…,`, the last column's CRLF).
+ * A field's bytes for the values it had: in JSON with its key before (`,"destination":"…"`), in
+ * CSV with the separator after (`…,`, the last column's CRLF). Values repeat, often in turn (three
+ * recipients one after another): encoding one again would cost more than the rest of its line.
  */
-class Memo {
+class Memo implements Encoded {
   private key: string | undefined
+  private readonly known = new Map<string, Encoded>()
   json: Uint8Array
   csv: Uint8Array
   constructor(
@@ -63,58 +76,80 @@ class Memo {
     this.csv = utf8(csvEnd)
   }
   of(v: string): this {
-    if (v !== this.key) {
-      this.key = v
-      this.json = utf8(this.jsonKey + jsonString(v))
-      this.csv = utf8(csvString(v) + this.csvEnd)
+    if (v === this.key) return this
+    let e = this.known.get(v)
+    if (!e) {
+      if (this.known.size >= MEMO_VALUES) this.known.clear()
+      e = { json: utf8(this.jsonKey + jsonString(v)), csv: utf8(csvString(v) + this.csvEnd) }
+      this.known.set(v, e)
     }
+    this.key = v
+    this.json = e.json
+    this.csv = e.csv
     return this
+  }
+}
+
+/** A list memo's entry: the list (or kinds and counts) and its bytes. */
+interface Listed extends Encoded {
+  items: readonly string[]
+  counts: readonly number[]
+}
+
+/**
+ * The last MEMO_LISTS lists a field had (or subject-kind maps: kinds with their counts), with
+ * their bytes; the one that matches is moved to the front.
+ */
+class Recent {
+  private readonly lists: Listed[] = []
+  find(items: readonly string[], counts: readonly number[] | undefined, n: number): Listed | undefined {
+    const lists = this.lists
+    for (let j = 0; j < lists.length; j++) {
+      const l = lists[j]!
+      let same = l.items.length === n
+      for (let i = 0; same && i < n; i++) same = items[i] === l.items[i] && (!counts || counts[i] === l.counts[i])
+      if (same) {
+        if (j > 0) {
+          lists.splice(j, 1)
+          lists.unshift(l)
+        }
+        return l
+      }
+    }
+    return undefined
+  }
+  add(l: Listed): Listed {
+    if (this.lists.length >= MEMO_LISTS) this.lists.pop()
+    this.lists.unshift(l)
+    return l
   }
 }
 
 /** As Memo, for a list of strings (JSON array; CSV items joined by `;`, quoted, not guarded). */
 class ListMemo {
-  private key: readonly string[] = []
-  json: Uint8Array
-  csv: Uint8Array = utf8(',')
-  constructor(private readonly jsonKey: string) {
-    this.json = utf8(`${jsonKey}[]`)
-  }
-  of(a: readonly string[]): this {
-    const k = this.key
-    let same = a.length === k.length
-    for (let i = 0; same && i < a.length; i++) same = a[i] === k[i]
-    if (!same) {
-      this.key = a.slice()
-      this.json = utf8(this.jsonKey + jsonList(a))
-      this.csv = utf8(`${quoteCsv(a.join(';'))},`)
-    }
-    return this
+  private readonly recent = new Recent()
+  constructor(private readonly jsonKey: string) {}
+  of(a: readonly string[]): Encoded {
+    return (
+      this.recent.find(a, undefined, a.length) ??
+      this.recent.add({ items: a.slice(), counts: [], json: utf8(this.jsonKey + jsonList(a)), csv: utf8(`${quoteCsv(a.join(';'))},`) })
+    )
   }
 }
 
-/** The subject kinds' map, as its JSON object and CSV `k=v;…` field, for the last kinds and counts. */
+/** The subject kinds' map, as its JSON object and CSV `k=v;…` field, for kinds and their counts. */
 class KindsMemo {
-  private kinds: string[] = []
-  private counts: number[] = []
-  json: Uint8Array = utf8(',"subjectKinds":{}')
-  csv: Uint8Array = utf8(',')
-  of(kinds: readonly string[], counts: readonly number[], n: number): this {
-    let same = n === this.kinds.length
-    for (let i = 0; same && i < n; i++) same = kinds[i] === this.kinds[i] && counts[i] === this.counts[i]
-    if (!same) {
-      this.kinds = kinds.slice(0, n)
-      this.counts = counts.slice(0, n)
-      let json = '{'
-      let csv = ''
-      for (let k = 0; k < n; k++) {
-        json += `${k ? ',' : ''}${jsonString(kinds[k]!)}:${counts[k]}`
-        csv += `${k ? ';' : ''}${kinds[k]}=${counts[k]}`
-      }
-      this.json = utf8(`,"subjectKinds":${json}}`)
-      this.csv = utf8(`${quoteCsv(csv)},`)
+  private readonly recent = new Recent()
+  of(kinds: readonly string[], counts: readonly number[], n: number): Encoded {
+    const known = this.recent.find(kinds, counts, n)
+    if (known) return known
+    let json = '{'
+    let csv = ''
+    for (let k = 0; k < n; k++) {
+      json += `${k ? ',' : ''}${jsonString(kinds[k]!)}:${counts[k]}`
+      csv += `${k ? ';' : ''}${kinds[k]}=${counts[k]}`
     }
-    return this
+    return this.recent.add({ items: kinds.slice(0, n), counts: counts.slice(0, n), json: utf8(`,"subjectKinds":${json}}`), csv: utf8(`${quoteCsv(csv)},`) })
   }
 }
 
