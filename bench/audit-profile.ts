@@ -37,4 +37,4 @@ if (cmd === 'fill') {
   const v = verifyAuditDir(a!)
   if (!v.ok) console.log(JSON.stringify(v.problems))
 } else throw new Error('usage: fill N DB | export DB OUT | verify OUT')
-{ const c = process.cpuUsage(); console.log(`${cmd}: ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s cpu`) }
+{ const c = process.cpuUsage(); console.log(`${cmd}: ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s cpu, maxrss ${process.resourceUsage().maxRSS} KiB`) }

@@ -71,6 +71,12 @@ export interface AuditStage {
   ratioVerifyVsNode: number
   verifyOk: boolean
   peakRss: { export: number; verify: number }
+  /**
+   * The export once more in a fresh process of its own (bench/audit-profile.ts export, the same
+   * store): seconds including start-up, and its kernel maxrss, what `adx export` needs without
+   * what the fill left in the bench process.
+   */
+  exportAlone?: { seconds: number; maxRss: number }
   rounds: number
 }
 
@@ -84,6 +90,19 @@ export interface AuditBenchResult {
   failed?: { records: number; error: string }
   maxRssKernel: number
   sha256sumVersion: string
+}
+
+/** bench/audit-profile.ts export in a child process: its wall seconds and kernel maxrss (bytes). */
+function exportInOwnProcess(dbPath: string, out: string): { seconds: number; maxRss: number } | undefined {
+  try {
+    const text = execFileSync(process.execPath, ['--import', 'tsx', new URL('./audit-profile.ts', import.meta.url).pathname, 'export', dbPath, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const m = /export: ([\d.]+) s wall.*maxrss (\d+) KiB/.exec(text)
+    return m ? { seconds: Number(m[1]), maxRss: Number(m[2]) * 1024 } : undefined
+  } catch {
+    return undefined
+  } finally {
+    rmSync(out, { recursive: true, force: true })
+  }
 }
 
 /** The counting year the bench exports. */
@@ -278,6 +297,9 @@ export async function benchAudit(log: (s: string) => void = console.log, opts: {
         ;(globalThis as { gc?: () => void }).gc?.()
       }
       const bytesExported = Object.values(files).reduce((a, b) => a + b, 0)
+      rmSync(out, { recursive: true, force: true })
+      const exportAlone = exportInOwnProcess(dbPath, out)
+      log(`  export alone, own process: ${exportAlone ? `${fmt(exportAlone.seconds, 2)} s with start-up, peak RSS ${fmt(exportAlone.maxRss / 2 ** 20)} MiB` : 'failed'}`)
       const st: AuditStage = {
         records: n,
         fillSeconds,
@@ -295,6 +317,7 @@ export async function benchAudit(log: (s: string) => void = console.log, opts: {
         ratioVerifyVsNode: summary(ve).median / summary(nd).median,
         verifyOk,
         peakRss: { export: peakExport, verify: peakVerify },
+        exportAlone,
         rounds: stageRounds,
       }
       result.stages.push(st)
