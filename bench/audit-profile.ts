@@ -3,6 +3,7 @@
  * workload split into steps, so `node --cpu-prof --import tsx bench/audit-profile.ts export …`
  * profiles one of them alone. A helper for profiling, not a benchmark.
  */
+import { readFileSync } from 'node:fs'
 import { writeAuditExport, yearRange } from '../backend/audit/export.ts'
 import { verifyAuditDir } from '../backend/audit/verify.ts'
 import { countingPlan } from '../backend/counting/plan.ts'
@@ -37,4 +38,7 @@ if (cmd === 'fill') {
   const v = verifyAuditDir(a!)
   if (!v.ok) console.log(JSON.stringify(v.problems))
 } else throw new Error('usage: fill N DB | export DB OUT | verify OUT')
-{ const c = process.cpuUsage(); console.log(`${cmd}: ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s cpu, maxrss ${process.resourceUsage().maxRSS} KiB`) }
+// Peak RSS: VmHWM, this program's own. (The kernel's maxrss of a child carries over the RSS of
+// the process it was forked from: a child of the 1 GiB audit bench reported ~1 GiB.)
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+{ const c = process.cpuUsage(); console.log(`${cmd}: ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s cpu, maxrss ${hwm ?? process.resourceUsage().maxRSS} KiB`) }

@@ -73,7 +73,7 @@ export interface AuditStage {
   peakRss: { export: number; verify: number }
   /**
    * The export once more in a fresh process of its own (bench/audit-profile.ts export, the same
-   * store): seconds including start-up, and its kernel maxrss, what `adx export` needs without
+   * store): seconds including start-up, and its VmHWM, what `adx export` needs without
    * what the fill left in the bench process.
    */
   exportAlone?: { seconds: number; maxRss: number }
@@ -92,7 +92,7 @@ export interface AuditBenchResult {
   sha256sumVersion: string
 }
 
-/** bench/audit-profile.ts export in a child process: its wall seconds and kernel maxrss (bytes). */
+/** bench/audit-profile.ts export in a child process: its wall seconds and peak RSS (VmHWM, bytes). */
 function exportInOwnProcess(dbPath: string, out: string): { seconds: number; maxRss: number } | undefined {
   try {
     const text = execFileSync(process.execPath, ['--import', 'tsx', new URL('./audit-profile.ts', import.meta.url).pathname, 'export', dbPath, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
