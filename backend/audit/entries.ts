@@ -38,7 +38,8 @@ export interface ExportLogEntry {
   leaseId: string
 }
 
-const payloadKinds = ['unspecified', 'telemetry', 'diagnostic', 'ota', 'media', 'opaque']
+/** Names of the payload kinds, by their wire number. */
+export const payloadKinds: readonly string[] = ['unspecified', 'telemetry', 'diagnostic', 'ota', 'media', 'opaque']
 
 /** Decodes a stored record body (undefined when absent or undecodable). */
 export function decodeRecordBody(body: Uint8Array | null): ExportRecord | undefined {
@@ -134,7 +135,8 @@ export const exportLogColumns: readonly (keyof ExportLogEntry)[] = [
 ]
 
 const needsQuotes = /[",\r\n]/
-const quote = (s: string) => (needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+/** RFC 4180 quoting of a CSV field, when it needs it. */
+export const quoteCsv = (s: string): string => (needsQuotes.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
 
 /** One CSV field (RFC 4180 quoting; lists joined by `;`, maps as k=v;… in key order). Exported as the tests' reference for csvRow's memo. */
 export function csvField(v: unknown): string {
@@ -143,7 +145,7 @@ export function csvField(v: unknown): string {
   if (typeof v === 'string') {
     // A leading = + - @ would be a formula in a spreadsheet: quote it with a leading apostrophe.
     const c = v.charCodeAt(0)
-    return quote(c === 61 || c === 43 || c === 45 || c === 64 ? `'${v}` : v)
+    return quoteCsv(c === 61 || c === 43 || c === 45 || c === 64 ? `'${v}` : v)
   }
   let s: string
   if (Array.isArray(v)) s = v.join(';')
@@ -153,7 +155,7 @@ export function csvField(v: unknown): string {
       .map((k) => `${k}=${String((v as Record<string, unknown>)[k])}`)
       .join(';')
   else s = String(v)
-  return quote(s)
+  return quoteCsv(s)
 }
 
 /**

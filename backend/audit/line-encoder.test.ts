@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import { type PackedRow, rowText } from '../store/record-pack.ts'
 import { ensure, type Growable, LineEncoder } from './line-encoder.ts'
-import { exportLogTexts } from './log-line.ts'
+import { csvRow, exportLogEntry, exportLogEntryJson } from './entries.ts'
 
 // Text that exercises JSON escaping, CSV quoting and the formula guard; ids also as raw bytes
 // (not always UTF-8), as they lie in a packed page.
@@ -45,7 +45,7 @@ const record: fc.Arbitrary<ExportRecord> = fc.record({
 const row = fc.record({ rowid: fc.nat(), year: fc.integer({ min: 1970, max: 2100 }), exportedMs: num, receivedMs: num, vehicle: idBytes, record: idBytes, pad: fc.nat(5), recipient: fc.oneof(few, text) })
 
 describe('LineEncoder', () => {
-  it('writes the bytes of exportLogTexts, record after record (memos kept and changed), into buffers that grow', () => {
+  it('writes the bytes of exportLogEntryJson and csvRow, record after record (memos kept and changed), into buffers that grow', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(row, fc.option(record, { nil: undefined })), { minLength: 1, maxLength: 24 }), fc.integer({ min: 1, max: 4096 }), (rows, size) => {
         const enc = new LineEncoder()
@@ -64,9 +64,9 @@ describe('LineEncoder', () => {
             body: null,
           }
           const stored = { ...x, vehicleId: rowText(packed, packed.vehicleStart, packed.vehicleEnd), recordId: rowText(packed, packed.recordStart, packed.recordEnd), body: null }
-          const t = exportLogTexts(stored, r)
-          want.json.push(Buffer.from(t.json, 'utf8'))
-          want.csv.push(Buffer.from(`${t.csv}\r\n`, 'utf8'))
+          const e = exportLogEntry(stored, r)
+          want.json.push(Buffer.from(exportLogEntryJson(e), 'utf8'))
+          want.csv.push(Buffer.from(`${csvRow(e)}\r\n`, 'utf8'))
           enc.encode(packed, r, json, csv)
         }
         expect(json.buf.subarray(0, json.at).toString('hex')).toBe(Buffer.concat(want.json).toString('hex'))

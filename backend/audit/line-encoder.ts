@@ -1,6 +1,6 @@
 /**
- * PURE: the two texts the audit export writes per export record (log-line.ts exportLogTexts: the
- * entry's canonical JSON and its CSV row) written as UTF-8 BYTES, straight from a packed store
+ * PURE: the two texts the audit export writes per export record (entries.ts: the entry's
+ * canonical JSON, exportLogEntryJson, and its CSV row, csvRow) written as UTF-8 BYTES, straight from a packed store
  * row and its decoded body into the buffers they are hashed and written from. No string is built
  * per record: the vehicle and record ids are copied from the page, numbers are written digit by
  * digit, and fields that repeat from record to record (recipient, destination, purpose,
@@ -8,13 +8,14 @@
  * 1,000,000 records; building, flattening and encoding their strings was a fifth of each export
  * thread, plus the garbage collection of them.
  *
- * Byte for byte what exportLogTexts gives, encoded as UTF-8 (line-encoder.test.ts checks that
- * over arbitrary rows). Ids with bytes JSON would escape or CSV would quote or guard, or that are
- * not ASCII, are read as text and take exportLogTexts' own helpers.
+ * Byte for byte what exportLogEntryJson and csvRow give for exportLogEntry(row, body), encoded as
+ * UTF-8 (line-encoder.test.ts checks that over arbitrary rows). Ids with bytes JSON would escape or
+ * CSV would quote or guard, or that are not ASCII, are read as text and written as
+ * JSON.stringify and csvField write them.
  */
 import type { ExportRecord } from '../../shared/wire/index.ts'
 import { type PackedRow, rowText } from '../store/record-pack.ts'
-import { csvString, jsonList, jsonString, payloadKinds, quoteCsv } from './log-line.ts'
+import { csvField, payloadKinds, quoteCsv } from './entries.ts'
 
 /** A buffer being filled: bytes [0, at) are written. ensure() replaces `buf` with a larger one when needed. */
 export interface Growable {
@@ -80,7 +81,7 @@ class Memo implements Encoded {
     let e = this.known.get(v)
     if (!e) {
       if (this.known.size >= MEMO_VALUES) this.known.clear()
-      e = { json: utf8(this.jsonKey + jsonString(v)), csv: utf8(csvString(v) + this.csvEnd) }
+      e = { json: utf8(this.jsonKey + JSON.stringify(v)), csv: utf8(csvField(v) + this.csvEnd) }
       this.known.set(v, e)
     }
     this.key = v
@@ -132,7 +133,7 @@ class ListMemo {
   of(a: readonly string[]): Encoded {
     return (
       this.recent.find(a, undefined, a.length) ??
-      this.recent.add({ items: a.slice(), counts: [], json: utf8(this.jsonKey + jsonList(a)), csv: utf8(`${quoteCsv(a.join(';'))},`) })
+      this.recent.add({ items: a.slice(), counts: [], json: utf8(this.jsonKey + JSON.stringify(a)), csv: utf8(`${quoteCsv(a.join(';'))},`) })
     )
   }
 }
@@ -146,7 +147,7 @@ class KindsMemo {
     let json = '{'
     let csv = ''
     for (let k = 0; k < n; k++) {
-      json += `${k ? ',' : ''}${jsonString(kinds[k]!)}:${counts[k]}`
+      json += `${k ? ',' : ''}${JSON.stringify(kinds[k]!)}:${counts[k]}`
       csv += `${k ? ';' : ''}${kinds[k]}=${counts[k]}`
     }
     return this.recent.add({ items: kinds.slice(0, n), counts: counts.slice(0, n), json: utf8(`,"subjectKinds":${json}}`), csv: utf8(`${quoteCsv(csv)},`) })
@@ -391,14 +392,14 @@ export class LineEncoder {
   /** An id in JSON after its key (`,"recordId":"` with the opening quote), closing quote included. */
   private jsonId(b: Buffer, p: number, key: Uint8Array, page: Buffer, s: number, e: number, needs: number, text: string): number {
     p = put(b, p, key)
-    if (needs & 1) return p - 1 + b.write(jsonString(text), p - 1, 'utf8')
+    if (needs & 1) return p - 1 + b.write(JSON.stringify(text), p - 1, 'utf8')
     for (let k = s; k < e; k++) b[p++] = page[k]!
     b[p++] = 34
     return p
   }
 
   private csvId(b: Buffer, p: number, page: Buffer, s: number, e: number, needs: number, text: string): number {
-    if (needs) return p + b.write(csvString(text), p, 'utf8')
+    if (needs) return p + b.write(csvField(text), p, 'utf8')
     for (let k = s; k < e; k++) b[p++] = page[k]!
     return p
   }
