@@ -223,7 +223,7 @@ function idNeeds(page: Buffer, s: number, e: number): number {
 }
 
 /**
- * Writes entry JSON and CSV rows as exportLogTexts would, as bytes.
+ * Writes entry JSON and CSV rows as exportLogEntryJson and csvRow would, as bytes.
  * @example const enc = new LineEncoder(); enc.encode(row, decodeAuditBody(row.body), json, csv)
  */
 export class LineEncoder {
@@ -247,7 +247,7 @@ export class LineEncoder {
    * to `json` and its CSV row with its CRLF to `csv`.
    */
   encode(row: PackedRow, r: ExportRecord | undefined, json: Growable, csv: Growable): void {
-    // Subject kinds in key order (UTF-16 code units), as exportLogTexts writes the map.
+    // Subject kinds in key order (UTF-16 code units), as csvField and canonical JSON write the map.
     const kinds = this.kinds
     const counts = this.counts
     let n = 0
